@@ -1,0 +1,1 @@
+"""Thin, swappable shells around ``modelplane_core``: they translate, never decide."""

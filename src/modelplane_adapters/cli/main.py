@@ -1,0 +1,76 @@
+"""Entry point of the ``modelplane`` command.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``; the
+module adds its parser and sets ``handler`` to a function taking the parsed
+arguments and returning the process exit code. Exit codes follow the usual
+convention of linters and ``kubectl``: 0 success, 1 the input has problems the
+command reported, 2 the command could not run (unreadable file, bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from modelplane_core import __version__
+
+# Each module keeps heavy imports (gRPC, celpy) inside its handlers, so building
+# the parser stays cheap for `modelplane version`.
+SUBCOMMANDS = (
+    "validate_cmd",
+    "cel_cmd",
+    "schedule_cmd",
+    "render_cmd",
+    "function_cmd",
+    "package_cmd",
+    "simulate_cmd",
+    "version_cmd",
+)
+
+
+def _subcommand_modules() -> list[ModuleType]:
+    modules = []
+    for name in SUBCOMMANDS:
+        qualified = f"modelplane_adapters.cli.{name}"
+        try:
+            modules.append(importlib.import_module(qualified))
+        except ModuleNotFoundError as exc:  # a subcommand not built in this checkout
+            if exc.name != qualified:
+                raise
+    return modules
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full argument parser; exposed for tests and shell completion."""
+    parser = argparse.ArgumentParser(
+        prog="modelplane",
+        description="Modelplane: schedule and compose AI model replicas across a GPU fleet.",
+    )
+    parser.add_argument("--version", action="version", version=f"modelplane {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _subcommand_modules():
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return handler(args)
+    except BrokenPipeError:  # `modelplane ... | head` is not an error
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,584 @@
+"""Cross-field rules of every kind, registered on import.
+
+Where a rule can be stated in CEL it carries that CEL too, so the exported
+XRD enforces the same invariant on the API server that ``modelplane validate``
+reports locally. The CEL texts of rules the reference XRDs also have are kept
+equivalent to theirs; rules beyond the reference are listed with their reasons
+in ``docs/validation.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from urllib.parse import urlsplit
+
+from modelplane_core.api.devices import Device, DeviceAttribute
+from modelplane_core.api.errors import FieldError, join_path, key_path
+from modelplane_core.api.inference_class import Provisioning
+from modelplane_core.api.inference_cluster import (
+    ClusterSourceSpec,
+    Fabric,
+    InferenceClusterSpec,
+    NodePool,
+)
+from modelplane_core.api.inference_gateway import (
+    GATEWAY_SINGLETON_NAME,
+    InferenceGateway,
+    InferenceGatewaySpec,
+    TraefikSettings,
+)
+from modelplane_core.api.infrastructure import (
+    EKSNodePool,
+    GKENodePool,
+    NebiusFabric,
+    NebiusNodePool,
+    ServingStackSpec,
+)
+from modelplane_core.api.labels import (
+    dns_label_problem,
+    dns_subdomain_problem,
+    label_value_problem,
+    qualified_name_problem,
+)
+from modelplane_core.api.meta import (
+    RESERVED_LABEL_PREFIX,
+    HasKindInfo,
+    LabelSelector,
+    ObjectMeta,
+    Taint,
+    Toleration,
+)
+from modelplane_core.api.model_cache import ModelCacheSpec
+from modelplane_core.api.model_deployment import (
+    DeviceSelector,
+    Engine,
+    EngineMember,
+    ModelDeploymentSpec,
+)
+from modelplane_core.api.model_replica import ModelReplicaSpec, ReplicaEngine, ReplicaMember
+from modelplane_core.api.model_routing import EndpointSelector, ModelEndpointSpec
+from modelplane_core.api.pods import (
+    ENGINE_CONTAINER,
+    EnvVar,
+    EnvVarSource,
+    PodSpec,
+    PodTemplateMetadata,
+)
+from modelplane_core.api.validation import check, rule
+
+# --- serving mode pairing (ModelDeployment and ModelReplica alike) -----------------
+
+_PD = "has(self.serving) && self.serving.mode == 'PrefillDecode'"
+
+
+def _register_serving_rules(cls: type[ModelDeploymentSpec] | type[ModelReplicaSpec]) -> None:
+    def is_pd(spec: ModelDeploymentSpec | ModelReplicaSpec) -> bool:
+        return spec.serving_mode == "PrefillDecode"
+
+    def phases(spec: ModelDeploymentSpec | ModelReplicaSpec, phase: str) -> int:
+        return sum(1 for e in spec.engines if e.phase == phase)
+
+    rule(
+        cls,
+        message="PrefillDecode serving requires exactly two engines (one Prefill, one Decode)",
+        cel=f"!({_PD}) || size(self.engines) == 2",
+    )(lambda s: not is_pd(s) or len(s.engines) == 2)
+    rule(
+        cls,
+        message="PrefillDecode serving requires exactly one engine with phase Prefill",
+        cel=f"!({_PD}) || self.engines.exists_one(e, has(e.phase) && e.phase == 'Prefill')",
+    )(lambda s: not is_pd(s) or phases(s, "Prefill") == 1)
+    rule(
+        cls,
+        message="PrefillDecode serving requires exactly one engine with phase Decode",
+        cel=f"!({_PD}) || self.engines.exists_one(e, has(e.phase) && e.phase == 'Decode')",
+    )(lambda s: not is_pd(s) or phases(s, "Decode") == 1)
+    rule(
+        cls,
+        message="engine phase may only be set when serving.mode is PrefillDecode",
+        cel=f"({_PD}) || !self.engines.exists(e, has(e.phase))",
+    )(lambda s: is_pd(s) or all(e.phase is None for e in s.engines))
+
+
+_register_serving_rules(ModelDeploymentSpec)
+_register_serving_rules(ModelReplicaSpec)
+
+
+@rule(
+    ModelDeploymentSpec,
+    message=(
+        "a gang engine (a Leader with Workers) spans several nodes and requires "
+        "spec.modelCacheRef, so every pod of the gang mounts the same weights"
+    ),
+    cel=(
+        "has(self.modelCacheRef) || "
+        "!self.engines.exists(e, e.members.exists(m, m.role == 'Leader'))"
+    ),
+)
+def _gang_needs_cache(spec: ModelDeploymentSpec) -> bool:
+    return spec.model_cache_ref is not None or not any(e.is_gang for e in spec.engines)
+
+
+# --- engine and member shape ------------------------------------------------------
+
+_SHAPE_CEL = (
+    "(self.members.size() == 1 && self.members[0].role == 'Standalone') || "
+    "(self.members.exists_one(m, m.role == 'Leader') && self.members.exists(m, m.role == 'Worker')"
+    " && !self.members.exists(m, m.role == 'Standalone'))"
+)
+
+
+def _valid_shape(members: tuple[EngineMember, ...] | tuple[ReplicaMember, ...]) -> bool:
+    roles = [m.role for m in members]
+    if roles == ["Standalone"]:
+        return True
+    return roles.count("Leader") == 1 and "Worker" in roles and "Standalone" not in roles
+
+
+rule(
+    Engine,
+    message="an engine must be either a single Standalone member or one Leader and one Worker",
+    cel=_SHAPE_CEL,
+    field="members",
+)(lambda e: _valid_shape(e.members))
+rule(
+    ReplicaEngine,
+    message="an engine must be either a single Standalone member or one Leader and one Worker",
+    cel=_SHAPE_CEL,
+    field="members",
+)(lambda e: _valid_shape(e.members))
+
+
+@rule(
+    Engine,
+    message="at least one member of an engine must carry a nodeSelector requesting devices",
+    cel="self.members.exists(m, has(m.nodeSelector))",
+    field="members",
+)
+def _engine_requests_devices(engine: Engine) -> bool:
+    return any(m.node_selector is not None for m in engine.members)
+
+
+@rule(
+    ReplicaEngine,
+    message="at least one member of an engine must carry deviceRequests",
+    cel="self.members.exists(m, has(m.deviceRequests))",
+    field="members",
+)
+def _replica_engine_claims(engine: ReplicaEngine) -> bool:
+    return any(m.device_requests for m in engine.members)
+
+
+rule(
+    EngineMember,
+    message="worker may only be set on a Worker member",
+    cel="!has(self.worker) || self.role == 'Worker'",
+    field="worker",
+)(lambda m: m.worker is None or m.role == "Worker")
+rule(
+    ReplicaMember,
+    message="worker may only be set on a Worker member",
+    cel="!has(self.worker) || self.role == 'Worker'",
+    field="worker",
+)(lambda m: m.worker is None or m.role == "Worker")
+
+
+@rule(
+    DeviceSelector,
+    message="a selector must set cel (an empty selector would match any device)",
+    cel="has(self.cel)",
+)
+def _selector_has_cel(selector: DeviceSelector) -> bool:
+    return selector.cel is not None
+
+
+# --- pod template -----------------------------------------------------------------
+
+
+@rule(
+    PodSpec,
+    message=f"the single container must be named '{ENGINE_CONTAINER}'",
+    cel=f"self.containers.exists_one(c, c.name == '{ENGINE_CONTAINER}')",
+    field="containers",
+)
+def _engine_container(spec: PodSpec) -> bool:
+    return sum(1 for c in spec.containers if c.name == ENGINE_CONTAINER) == 1
+
+
+@rule(
+    EnvVar,
+    message="set either value or valueFrom, not both",
+    cel="!has(self.value) || !has(self.valueFrom)",
+)
+def _env_value_xor(env: EnvVar) -> bool:
+    return env.value is None or env.value_from is None
+
+
+@rule(
+    EnvVarSource,
+    message="valueFrom must set exactly one of secretKeyRef, configMapKeyRef, fieldRef",
+    cel=(
+        "[has(self.secretKeyRef), has(self.configMapKeyRef), has(self.fieldRef)]"
+        ".filter(x, x).size() == 1"
+    ),
+)
+def _env_source_one(source: EnvVarSource) -> bool:
+    return len(source.set_fields()) == 1
+
+
+@check(PodTemplateMetadata)
+def _pod_metadata(meta: PodTemplateMetadata, path: str) -> Iterator[FieldError]:
+    yield from _label_errors(meta.labels, join_path(path, "labels"), reserved=True)
+    yield from _annotation_errors(meta.annotations, join_path(path, "annotations"))
+
+
+# --- selectors, taints, tolerations -------------------------------------------------
+
+
+@check(LabelSelector)
+def _selector_labels(selector: LabelSelector, path: str) -> Iterator[FieldError]:
+    yield from _label_errors(selector.match_labels, join_path(path, "matchLabels"), reserved=False)
+
+
+@rule(
+    EndpointSelector,
+    message=(
+        "selector.matchLabels must name at least one label; an empty selector would "
+        "route to every endpoint in the namespace"
+    ),
+    cel="has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0",
+    field="selector.matchLabels",
+)
+def _endpoint_selector_nonempty(entry: EndpointSelector) -> bool:
+    return bool(entry.selector.match_labels)
+
+
+rule(
+    Toleration,
+    message="an Equal toleration must set a key",
+    cel="self.operator != 'Equal' || (has(self.key) && self.key != '')",
+    field="key",
+)(lambda t: t.operator != "Equal" or bool(t.key))
+rule(
+    Toleration,
+    message="an Exists toleration must not set a value",
+    cel="self.operator != 'Exists' || !has(self.value) || self.value == ''",
+    field="value",
+)(lambda t: t.operator != "Exists" or not t.value)
+
+
+@check(Taint)
+def _taint_syntax(taint: Taint, path: str) -> Iterator[FieldError]:
+    problem = qualified_name_problem(taint.key)
+    if problem:
+        yield FieldError(join_path(path, "key"), f"invalid taint key {taint.key!r}: {problem}")
+    if taint.value is not None and (problem := label_value_problem(taint.value)):
+        yield FieldError(
+            join_path(path, "value"), f"invalid taint value {taint.value!r}: {problem}"
+        )
+
+
+# --- devices ----------------------------------------------------------------------
+
+
+@rule(
+    DeviceAttribute,
+    message="exactly one of string, version, bool, int must be set",
+    cel=(
+        "[has(self.string), has(self.version), has(self.bool), has(self.int)]"
+        ".filter(x, x).size() == 1"
+    ),
+)
+def _one_attribute_value(attribute: DeviceAttribute) -> bool:
+    return len(attribute.set_fields()) == 1
+
+
+@rule(
+    Device,
+    message="deviceClassName is required when claim is DRA",
+    cel="self.claim != 'DRA' || has(self.deviceClassName)",
+    field="deviceClassName",
+)
+def _dra_needs_class(device: Device) -> bool:
+    return device.claim != "DRA" or device.device_class_name is not None
+
+
+@check(Device)
+def _device_names(device: Device, path: str) -> Iterator[FieldError]:
+    # Kubernetes allows at most 32 attributes and capacities per device in total,
+    # which also bounds the cost of every selector evaluated against it.
+    total = len(device.attributes or {}) + len(device.capacity or {})
+    if total > 32:
+        yield FieldError(
+            path,
+            f"a device may publish at most 32 attributes and capacities in total (got {total})",
+        )
+    for section, entries in (("attributes", device.attributes), ("capacity", device.capacity)):
+        for name in entries or {}:
+            problem = _qualified_device_name_problem(name)
+            if problem:
+                yield FieldError(key_path(join_path(path, section), name), problem)
+
+
+def _qualified_device_name_problem(name: str) -> str | None:
+    domain, sep, ident = name.partition("/")
+    if not sep:
+        domain, ident = "", name
+    if sep and (problem := dns_subdomain_problem(domain)):
+        return f"invalid domain {domain!r}: {problem}"
+    if (
+        not ident
+        or len(ident) > 32
+        or not (ident[0].isalpha() or ident[0] == "_")
+        or not all(ch.isalnum() or ch == "_" for ch in ident)
+        or not ident.isascii()
+    ):
+        return (
+            f"invalid name {ident!r}: must be a C identifier of at most 32 characters, "
+            "so selectors can read it as device.attributes[domain].name"
+        )
+    return None
+
+
+# --- platform kinds ---------------------------------------------------------------
+
+
+def _block_required(
+    cls: type[Provisioning] | type[ClusterSourceSpec],
+    discriminator: str,
+    path: str,
+    value: str,
+    block: str,
+) -> None:
+    """Register "``block`` is required when ``discriminator`` is ``value``" on ``cls``."""
+
+    def predicate(obj: object) -> bool:
+        return getattr(obj, discriminator) != value or getattr(obj, block) is not None
+
+    rule(
+        cls,
+        message=f"{path}.{block} is required when {path}.{discriminator} is {value}.",
+        cel=f"self.{discriminator} != '{value}' || has(self.{block})",
+        field=block,
+    )(predicate)
+
+
+for _provider, _block in (("GKE", "gke"), ("EKS", "eks"), ("Nebius", "nebius")):
+    _block_required(Provisioning, "provider", "spec.provisioning", _provider, _block)
+for _source, _block in (
+    ("Existing", "existing"),
+    ("GKE", "gke"),
+    ("EKS", "eks"),
+    ("Nebius", "nebius"),
+):
+    _block_required(ClusterSourceSpec, "source", "spec.cluster", _source, _block)
+
+rule(
+    Fabric,
+    message="fabric.infiniband is required when fabric.type is InfiniBand.",
+    cel="self.type != 'InfiniBand' || has(self.infiniband)",
+    field="infiniband",
+)(lambda f: f.type != "InfiniBand" or f.infiniband is not None)
+rule(
+    Fabric,
+    message="fabric.infiniband is only valid when fabric.type is InfiniBand.",
+    cel="!has(self.infiniband) || self.type == 'InfiniBand'",
+    field="infiniband",
+)(lambda f: f.infiniband is None or f.type == "InfiniBand")
+rule(
+    NebiusFabric,
+    message="fabric.infiniband is required when fabric.type is InfiniBand.",
+    cel="self.type != 'InfiniBand' || has(self.infiniband)",
+    field="infiniband",
+)(lambda f: f.type != "InfiniBand" or f.infiniband is not None)
+rule(
+    NebiusFabric,
+    message="fabric.infiniband is only valid when fabric.type is InfiniBand.",
+    cel="!has(self.infiniband) || self.type == 'InfiniBand'",
+    field="infiniband",
+)(lambda f: f.infiniband is None or f.type == "InfiniBand")
+
+
+@rule(
+    NodePool,
+    message="minNodeCount must not exceed maxNodeCount",
+    cel=(
+        "!has(self.minNodeCount) || !has(self.maxNodeCount) || "
+        "self.minNodeCount <= self.maxNodeCount"
+    ),
+    field="minNodeCount",
+)
+def _pool_bounds(pool: NodePool) -> bool:
+    if pool.min_node_count is None or pool.max_node_count is None:
+        return True
+    return pool.min_node_count <= pool.max_node_count
+
+
+@check(InferenceClusterSpec)
+def _cluster_features_match_source(spec: InferenceClusterSpec, path: str) -> Iterator[FieldError]:
+    source = spec.cluster.source
+    for index, pool in enumerate(spec.node_pools or ()):
+        pool_path = f"{join_path(path, 'nodePools')}[{index}]"
+        fabric = pool.fabric.type if pool.fabric else "None"
+        if fabric == "EFA" and source != "EKS":
+            yield FieldError(
+                join_path(pool_path, "fabric.type"),
+                f"EFA is only available on EKS clusters, not {source}",
+            )
+        if fabric == "InfiniBand" and source != "Nebius":
+            yield FieldError(
+                join_path(pool_path, "fabric.type"),
+                f"InfiniBand is only available on Nebius clusters, not {source}",
+            )
+        if pool.capacity_block is not None and source != "EKS":
+            yield FieldError(
+                join_path(pool_path, "capacityBlock"),
+                f"capacity blocks are an EKS feature, not available on {source}",
+            )
+
+
+rule(
+    InferenceGatewaySpec,
+    message="spec.traefik is required when spec.backend is Traefik.",
+    cel="self.backend != 'Traefik' || has(self.traefik)",
+    field="traefik",
+)(lambda s: s.backend != "Traefik" or s.traefik is not None)
+rule(
+    TraefikSettings,
+    message="spec.traefik.metallb is required when spec.traefik.loadBalancer is MetalLB.",
+    cel="!has(self.loadBalancer) || self.loadBalancer != 'MetalLB' || has(self.metallb)",
+    field="metallb",
+)(lambda t: t.load_balancer != "MetalLB" or t.metallb is not None)
+
+rule(
+    ModelCacheSpec,
+    message="spec.huggingFace is required when spec.source is HuggingFace.",
+    cel="self.source != 'HuggingFace' || has(self.huggingFace)",
+    field="huggingFace",
+)(lambda s: s.source != "HuggingFace" or s.hugging_face is not None)
+
+
+@check(ModelEndpointSpec)
+def _endpoint_url(spec: ModelEndpointSpec, path: str) -> Iterator[FieldError]:
+    problem = url_problem(spec.url)
+    if problem:
+        yield FieldError(join_path(path, "url"), problem)
+    if spec.rewrite_path is not None and not spec.rewrite_path.startswith("/"):
+        yield FieldError(
+            join_path(path, "rewritePath"), "must be an absolute path starting with '/'"
+        )
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be routed to, or None; shared with the ModelEndpoint composer."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"invalid URL {url!r}: {exc}"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"invalid URL {url!r}: the scheme must be http or https"
+    if not parts.hostname:
+        return f"invalid URL {url!r}: a host is required, e.g. https://api.example.com/"
+    if port == 0:
+        return f"invalid URL {url!r}: port 0 is not a valid port"
+    return None
+
+
+rule(
+    ServingStackSpec,
+    message="spec.secrets must include a Kubeconfig entry.",
+    cel="self.secrets.exists(s, s.type == 'Kubeconfig')",
+    field="secrets",
+)(lambda s: any(x.type == "Kubeconfig" for x in s.secrets))
+
+
+def _gpu_pool_rules(
+    cls: type[GKENodePool] | type[EKSNodePool] | type[NebiusNodePool], *, zones: bool
+) -> None:
+    def has_gpu(pool: GKENodePool | EKSNodePool | NebiusNodePool) -> bool:
+        return pool.role != "GPU" or pool.gpu is not None
+
+    def has_zones(pool: GKENodePool | EKSNodePool | NebiusNodePool) -> bool:
+        return pool.role != "GPU" or getattr(pool, "zones", None) is not None
+
+    rule(
+        cls,
+        message="gpu is required when role is GPU.",
+        cel="self.role != 'GPU' || has(self.gpu)",
+        field="gpu",
+    )(has_gpu)
+    if zones:
+        rule(
+            cls,
+            message="zones is required when role is GPU.",
+            cel="self.role != 'GPU' || has(self.zones)",
+            field="zones",
+        )(has_zones)
+
+
+_gpu_pool_rules(GKENodePool, zones=True)
+_gpu_pool_rules(EKSNodePool, zones=True)
+_gpu_pool_rules(NebiusNodePool, zones=False)
+rule(
+    NebiusNodePool,
+    message="maxNodeCount is required when minNodeCount is set.",
+    cel="!has(self.minNodeCount) || has(self.maxNodeCount)",
+    field="maxNodeCount",
+)(lambda p: p.min_node_count is None or p.max_node_count is not None)
+
+
+# --- object metadata ----------------------------------------------------------------
+
+
+def metadata_errors(obj: HasKindInfo, meta: ObjectMeta) -> Iterator[FieldError]:
+    """Name, namespace, label and annotation problems of a top-level object."""
+    info = type(obj).kind_info
+    if not meta.name:
+        yield FieldError("metadata.name", "required field is missing")
+    else:
+        # ModelDeployment and InferenceCluster names become label values on the
+        # replicas and endpoints they own, so they must fit a label value too.
+        label_bound = info.kind in ("ModelDeployment", "InferenceCluster")
+        problem = dns_label_problem(meta.name) if label_bound else dns_subdomain_problem(meta.name)
+        if problem:
+            why = " (it becomes a label value on composed objects)" if label_bound else ""
+            yield FieldError("metadata.name", f"invalid name {meta.name!r}: {problem}{why}")
+    if (
+        meta.namespace is not None
+        and info.namespaced
+        and (problem := dns_label_problem(meta.namespace))
+    ):
+        yield FieldError("metadata.namespace", f"invalid namespace {meta.namespace!r}: {problem}")
+    yield from _label_errors(meta.labels, "metadata.labels", reserved=False)
+    yield from _annotation_errors(meta.annotations, "metadata.annotations")
+    if isinstance(obj, InferenceGateway) and meta.name and meta.name != GATEWAY_SINGLETON_NAME:
+        yield FieldError(
+            "metadata.name",
+            f"the InferenceGateway is a singleton and must be named {GATEWAY_SINGLETON_NAME!r}",
+        )
+
+
+def _label_errors(
+    labels: Mapping[str, str] | None, path: str, *, reserved: bool
+) -> Iterable[FieldError]:
+    for key, value in (labels or {}).items():
+        if reserved and key.startswith(RESERVED_LABEL_PREFIX):
+            yield FieldError(
+                key_path(path, key),
+                f"label keys must not use the reserved {RESERVED_LABEL_PREFIX} prefix",
+            )
+        elif problem := qualified_name_problem(key):
+            yield FieldError(key_path(path, key), f"invalid label key: {problem}")
+        if problem := label_value_problem(value):
+            yield FieldError(key_path(path, key), f"invalid label value {value!r}: {problem}")
+
+
+def _annotation_errors(annotations: Mapping[str, str] | None, path: str) -> Iterable[FieldError]:
+    for key, value in (annotations or {}).items():
+        if problem := qualified_name_problem(key):
+            yield FieldError(key_path(path, key), f"invalid annotation key: {problem}")
+        if len(value) > 8192:
+            yield FieldError(
+                key_path(path, key), "annotation values must be at most 8192 characters"
+            )

@@ -1,0 +1,99 @@
+"""``modelplane validate``: output format and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modelplane_adapters.cli.main import main
+
+GOOD = """\
+apiVersion: modelplane.ai/v1alpha1
+kind: ModelEndpoint
+metadata: {name: together, namespace: ml-team}
+spec: {url: "https://api.together.xyz/", rewritePath: /}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: ml-team}
+"""
+
+BAD = """\
+apiVersion: modelplane.ai/v1alpha1
+kind: ModelService
+metadata: {name: qwen, namespace: ml-team}
+spec:
+  endpoints:
+  - selector: {matchLabels: {}}
+    weight: 0
+---
+apiVersion: modelplane.ai/v1alpha1
+kind: InferenceCluster
+metadata: {name: c1}
+spec:
+  cluster: {source: EKS}
+  nodePools: [{name: gpu, className: l4, nodeCount: "2"}]
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_valid_files_exit_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", write(tmp_path, "good.yaml", GOOD)]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "1 Modelplane objects checked, 1 of other API groups skipped: all valid\n"
+
+
+def test_problems_are_listed_per_object_and_exit_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "bad.yaml", BAD)
+    assert main(["validate", path]) == 1
+    out, _ = capsys.readouterr()
+    assert out.splitlines() == [
+        f"{path}: ModelService ml-team/qwen: spec.endpoints[0].weight: must be at least 1 (got 0)",
+        f"{path}: ModelService ml-team/qwen: spec.endpoints[0].selector.matchLabels: "
+        "selector.matchLabels must name at least one label; an empty selector would route to "
+        "every endpoint in the namespace",
+        f"{path}: InferenceCluster c1: spec.nodePools[0].nodeCount: expected an integer, "
+        "got string '2'",
+    ]
+
+
+def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "bad.yaml", BAD)
+    assert main(["validate", "-o", "json", path]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is False
+    assert [o["object"] for o in report["objects"]] == [
+        "ModelService ml-team/qwen",
+        "InferenceCluster c1",
+    ]
+    assert report["objects"][1]["line"] == 9
+
+
+def test_unreadable_files_and_yaml_syntax_errors_exit_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = write(tmp_path, "broken.yaml", "spec:\n  a: [1,\n")
+    assert main(["validate", broken]) == 2
+    assert capsys.readouterr().err.startswith(f"{broken}:3:1: YAML syntax error: ")
+    assert main(["validate", str(tmp_path / "missing.yaml")]) == 2
+    assert "cannot read: No such file or directory" in capsys.readouterr().err
+
+
+def test_demo_fleet_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--demo"]) == 0
+    assert "all valid" in capsys.readouterr().err
+
+
+def test_no_files_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate"]) == 2
+    assert "give one or more FILEs" in capsys.readouterr().err
