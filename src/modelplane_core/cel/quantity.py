@@ -1,0 +1,379 @@
+"""Kubernetes ``resource.Quantity``, as DRA selectors and the API server see it.
+
+A selector such as ``device.capacity["gpu.nvidia.com"].memory.compareTo(
+quantity("40Gi")) >= 0`` must pick exactly the devices Kubernetes would, so
+this module follows ``k8s.io/apimachinery/pkg/api/resource`` rather than a
+regular expression: the same scanner (which accepts ``"5."``, ``".5"``,
+``"+"`` and most bare suffixes such as ``"Mi"`` as zero, and rejects
+``"Ei"``), the same rounding of sub-nano values away from zero, the same
+saturation of binary-suffixed values at ±(2^63 - 1), and exact comparison
+across units (``200M == 0.2G``, ``50M < 50Mi``).
+
+Kubernetes stores a quantity either as a small ``int64 x 10^scale`` pair or as
+an arbitrary-precision decimal, and ``isInteger()`` / ``asInteger()`` answer
+true only for the first (so ``quantity("1.0").isInteger()`` is false there).
+``Quantity`` keeps that representation alongside the exact value so those two
+functions agree with Kubernetes too; see ``docs/cel.md``.
+
+The value itself is kept exactly as ``mantissa x 10^exponent`` (no floats, no
+``Decimal`` context): comparisons never materialise ``10^exponent``, so a
+hostile ``"1e2000000000"`` costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Final, Literal
+
+import attrs
+
+Format = Literal["DecimalSI", "BinarySI", "DecimalExponent"]
+
+INT64_MAX: Final = 2**63 - 1
+INT64_MIN: Final = -(2**63)
+NANO: Final = -9  # the finest scale a quantity keeps
+
+_DECIMAL_SUFFIXES: Final = {
+    "n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18,
+}  # fmt: skip
+_BINARY_SUFFIXES: Final = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_DECIMAL_BY_EXPONENT: Final = {e: s for s, e in _DECIMAL_SUFFIXES.items()}
+_BINARY_BY_POWER: Final = {e // 10: s for s, e in _BINARY_SUFFIXES.items()}
+_SUFFIX_CHARS: Final = frozenset("eEinumkKMGTP")
+_SIGNED_INT: Final = re.compile(r"[+-]?[0-9]+")
+# Arithmetic and rendering expand 10^k only below this; beyond it a value is hostile input.
+_MAX_EXPANDED_DIGITS: Final = 4096
+_ALLOWED: Final = "n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or an exponent such as e3 or E-2"
+
+
+class QuantityError(ValueError):
+    """A string that is not a Kubernetes quantity."""
+
+
+def _in_int64(value: int) -> bool:
+    return INT64_MIN <= value <= INT64_MAX
+
+
+def _digits(value: int) -> int:
+    return len(str(abs(value))) if value else 0
+
+
+def _strip_tens(mantissa: int, exponent: int) -> tuple[int, int]:
+    if mantissa == 0:
+        return 0, 0
+    while mantissa % 10 == 0:
+        mantissa //= 10
+        exponent += 1
+    return mantissa, exponent
+
+
+@attrs.frozen(eq=False, repr=False)
+class Quantity:
+    """An exact quantity; ``==`` and ``hash`` go by value, like ``Quantity.Cmp``.
+
+    ``int64_form`` is Kubernetes' fast representation ``(value, scale)`` when
+    the quantity has one, else None (an arbitrary-precision decimal there).
+    """
+
+    mantissa: int
+    exponent: int
+    format: Format = "DecimalSI"
+    int64_form: tuple[int, int] | None = None
+
+    @classmethod
+    def of(
+        cls, mantissa: int, exponent: int, fmt: Format, int64_form: tuple[int, int] | None
+    ) -> Quantity:
+        m, e = _strip_tens(mantissa, exponent)
+        return cls(m, e, fmt, int64_form)
+
+    # --- value ------------------------------------------------------------------
+
+    @property
+    def value(self) -> Fraction:
+        """The exact rational value (materialises 10^exponent: not for hostile input)."""
+        if self.exponent >= 0:
+            return Fraction(self.mantissa * 10**self.exponent)
+        return Fraction(self.mantissa, 10**-self.exponent)
+
+    def sign(self) -> int:
+        return (self.mantissa > 0) - (self.mantissa < 0)
+
+    def compare(self, other: Quantity) -> int:
+        """-1, 0 or 1, exactly, without building 10^exponent for far-apart magnitudes."""
+        mine, theirs = self.sign(), other.sign()
+        if mine != theirs or mine == 0:
+            return (mine > theirs) - (mine < theirs)
+        # Same non-zero sign: compare magnitudes by their leading-digit position first.
+        top_self = self.exponent + _digits(self.mantissa)
+        top_other = other.exponent + _digits(other.mantissa)
+        if top_self != top_other:
+            bigger = top_self > top_other
+        else:
+            low = min(self.exponent, other.exponent)
+            left = abs(self.mantissa) * 10 ** (self.exponent - low)
+            right = abs(other.mantissa) * 10 ** (other.exponent - low)
+            if left == right:
+                return 0
+            bigger = left > right
+        return mine if bigger else -mine
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
+        return self.mantissa == other.mantissa and self.exponent == other.exponent
+
+    def __hash__(self) -> int:
+        return hash((self.mantissa, self.exponent))
+
+    # --- the Kubernetes library functions ------------------------------------------
+
+    def is_integer(self) -> bool:
+        """Kubernetes' ``isInteger()``: an int64-backed value that converts without loss."""
+        return self._as_int64() is not None
+
+    def as_integer(self) -> int:
+        """Kubernetes' ``asInteger()``; QuantityError where Kubernetes errors."""
+        result = self._as_int64()
+        if result is None:
+            raise QuantityError(
+                f"cannot convert {self} to an integer: it has a fractional part, "
+                "exceeds int64, or is not held as an int64"
+            )
+        return result
+
+    def _as_int64(self) -> int | None:
+        if self.int64_form is None:
+            return None
+        value, scale = self.int64_form
+        if scale == 0 or value == 0:
+            return value
+        if scale < 0 or scale > 18:
+            return None
+        scaled = value * 10**scale
+        return scaled if _in_int64(scaled) else None
+
+    def as_approximate_float(self) -> float:
+        if self.mantissa == 0:
+            return 0.0
+        if self.exponent + _digits(self.mantissa) > 310:
+            return math.copysign(math.inf, self.mantissa)
+        return float(self.value)
+
+    def add(self, other: Quantity | int) -> Quantity:
+        return self._plus(_operand(other))
+
+    def sub(self, other: Quantity | int) -> Quantity:
+        operand = _operand(other)
+        negated_form = None
+        if operand.int64_form is not None and _in_int64(-operand.int64_form[0]):
+            negated_form = (-operand.int64_form[0], operand.int64_form[1])
+        return self._plus(
+            Quantity(-operand.mantissa, operand.exponent, operand.format, negated_form)
+        )
+
+    def _plus(self, other: Quantity) -> Quantity:
+        fmt = other.format if self.mantissa == 0 else self.format
+        low = min(self.exponent, other.exponent)
+        if max(self.exponent, other.exponent) - low > _MAX_EXPANDED_DIGITS:
+            raise QuantityError(
+                f"cannot add {self} and {other}: the exact sum needs more than "
+                f"{_MAX_EXPANDED_DIGITS} digits"
+            )
+        total = self.mantissa * 10 ** (self.exponent - low) + other.mantissa * 10 ** (
+            other.exponent - low
+        )
+        form = None
+        if self.int64_form is not None and other.int64_form is not None:
+            form = _int64_add(self.int64_form, other.int64_form)
+        return Quantity.of(total, low, fmt, form)
+
+    # --- canonical form --------------------------------------------------------------
+
+    def __str__(self) -> str:
+        """The canonical form Kubernetes prints: ``1.5k`` is ``1500``, ``2048Ki`` is ``2Mi``."""
+        if self.mantissa == 0:
+            return "0"
+        sign = "-" if self.mantissa < 0 else ""
+        magnitude = Quantity(abs(self.mantissa), self.exponent)
+        if (
+            self.format == "BinarySI"
+            and 0 <= self.exponent <= _MAX_EXPANDED_DIGITS
+            and magnitude.compare(_BINARY_MINIMUM) >= 0
+        ):
+            amount, power = abs(self.mantissa) * 10**self.exponent, 0
+            while amount % 1024 == 0 and power < max(_BINARY_BY_POWER):
+                amount //= 1024
+                power += 1
+            return f"{sign}{amount}{_BINARY_BY_POWER.get(power, '')}"
+        amount, exponent = abs(self.mantissa), self.exponent
+        while exponent % 3:
+            amount *= 10
+            exponent -= 1
+        if self.format == "DecimalExponent" or exponent > 18:
+            # Beyond "E" Kubernetes drops the suffix (a wrong value); an exponent keeps it right.
+            return f"{sign}{amount}{f'e{exponent}' if exponent else ''}"
+        return f"{sign}{amount}{_DECIMAL_BY_EXPONENT[exponent]}"
+
+    def __repr__(self) -> str:
+        return f"Quantity({str(self)!r})"
+
+
+_BINARY_MINIMUM: Final = Quantity(1024, 0)
+
+
+def _operand(value: Quantity | int) -> Quantity:
+    if isinstance(value, Quantity):
+        return value
+    if not _in_int64(value):
+        raise QuantityError(f"integer {value} is outside int64")
+    return Quantity.of(value, 0, "DecimalSI", (value, 0))
+
+
+def _int64_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int] | None:
+    """Go's ``int64Amount.Add``: stays int64 when aligning and summing do not overflow."""
+    (a_value, a_scale), (b_value, b_scale) = a, b
+    if b_value == 0:
+        return a
+    if a_value == 0:
+        return b
+    low = min(a_scale, b_scale)
+    if a_scale - low > 18 or b_scale - low > 18:
+        return None
+    left, right = a_value * 10 ** (a_scale - low), b_value * 10 ** (b_scale - low)
+    if not (_in_int64(left) and _in_int64(right) and _in_int64(left + right)):
+        return None
+    return left + right, low
+
+
+# --- parsing -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Scanned:
+    negative: bool
+    value: str  # the signed number as written, for the arbitrary-precision path
+    num: str  # integer digits, leading zeros stripped ("0" when none)
+    denom: str  # fraction digits
+    suffix: str
+
+
+def _scan(text: str) -> _Scanned:
+    """Split ``text`` exactly as Kubernetes' quantity scanner does."""
+    end, pos = len(text), 0
+    negative = False
+    if text[0] in "+-":
+        negative = text[0] == "-"
+        pos = 1
+    while pos < end and text[pos] == "0":
+        pos += 1
+    if pos == end:
+        return _Scanned(negative, "0", "0", "", "")
+    start = pos
+    while pos < end and text[pos].isascii() and text[pos].isdigit():
+        pos += 1
+    num = text[start:pos] or "0"
+    denom = ""
+    if pos < end and text[pos] == ".":
+        pos += 1
+        start = pos
+        while pos < end and text[pos].isascii() and text[pos].isdigit():
+            pos += 1
+        denom = text[start:pos]
+    value, suffix_start = text[:pos], pos
+    while pos < end and text[pos] in _SUFFIX_CHARS:
+        pos += 1
+    if pos < end and text[pos] in "+-":
+        pos += 1
+    while pos < end and text[pos].isascii() and text[pos].isdigit():
+        pos += 1
+    if pos != end:
+        raise QuantityError(
+            f"invalid quantity {text!r}: expected a signed decimal number and a suffix ({_ALLOWED})"
+        )
+    return _Scanned(negative, value, num, denom, text[suffix_start:])
+
+
+def _interpret(suffix: str, text: str) -> tuple[int, int, Format]:
+    """(base, exponent, format) of a suffix, or QuantityError."""
+    if suffix in _DECIMAL_SUFFIXES:
+        return 10, _DECIMAL_SUFFIXES[suffix], "DecimalSI"
+    if suffix in _BINARY_SUFFIXES:
+        return 2, _BINARY_SUFFIXES[suffix], "BinarySI"
+    if len(suffix) > 1 and suffix[0] in "eE" and _SIGNED_INT.fullmatch(suffix[1:]):
+        exponent = int(suffix[1:])
+        if _in_int64(exponent):
+            # Kubernetes narrows the exponent to int32, wrapping around.
+            return 10, (exponent + 2**31) % 2**32 - 2**31, "DecimalExponent"
+    raise QuantityError(
+        f"invalid quantity {text!r}: unknown suffix {suffix!r} (allowed: {_ALLOWED})"
+    )
+
+
+def _fast_form(scanned: _Scanned, base: int, exponent: int) -> tuple[int, int] | None:
+    """The int64 ``(value, scale)`` Kubernetes' fast path produces, or None."""
+    if base == 10:
+        precision = 18 - len(scanned.num) - len(scanned.denom)
+        scale, multiplier = exponent - len(scanned.denom), 1
+    elif not scanned.denom:
+        precision = 15 - len(scanned.num) - exponent * 3 // 10 - 1
+        scale, multiplier = 0, 2**exponent
+    else:
+        return None
+    if precision < 0 or scale < NANO:
+        return None
+    result = int(scanned.num + scanned.denom) * multiplier
+    if not _in_int64(result):
+        return None
+    return (-result if scanned.negative else result), scale
+
+
+def _round_to_nano(mantissa: int, exponent: int) -> tuple[int, int]:
+    """Round a non-zero value away from zero to a whole number of nano units."""
+    if exponent >= NANO or mantissa == 0:
+        return mantissa, exponent
+    shift = NANO - exponent
+    magnitude = abs(mantissa)
+    if _digits(magnitude) <= shift:  # below one nano unit: Kubernetes rounds up to 1n
+        rounded = 1
+    else:
+        rounded, remainder = divmod(magnitude, 10**shift)
+        rounded += remainder > 0
+    return (rounded if mantissa > 0 else -rounded), NANO
+
+
+def parse_quantity(text: str) -> Quantity:
+    """Parse ``text`` as Kubernetes' ``resource.ParseQuantity`` does, or raise QuantityError."""
+    if not isinstance(text, str):
+        raise QuantityError(f"a quantity must be a string, not {type(text).__name__}")
+    if not text:
+        raise QuantityError("invalid quantity '': empty string")
+    scanned = _scan(text)
+    base, exponent, fmt = _interpret(scanned.suffix, text)
+    form = _fast_form(scanned, base, exponent)
+    if form is not None:
+        value, scale = form
+        return Quantity.of(value, scale, fmt, form)
+    # Kubernetes' arbitrary-precision path: the written number must have a digit.
+    number = scanned.value.lstrip("+-")
+    whole, _, fraction = number.partition(".")
+    if not (whole + fraction):
+        raise QuantityError(f"invalid quantity {text!r}: no digits before the suffix")
+    mantissa = int(whole + fraction or "0")
+    mantissa = -mantissa if scanned.negative else mantissa
+    scale = -len(fraction)
+    if base == 10:
+        scale += exponent
+    else:
+        mantissa <<= exponent
+    mantissa, scale = _round_to_nano(mantissa, scale)
+    if fmt == "BinarySI":
+        candidate = Quantity.of(mantissa, scale, fmt, None)
+        limit = Quantity.of(INT64_MAX, 0, fmt, None)
+        if candidate.compare(limit) > 0:
+            mantissa, scale = INT64_MAX, 0
+        elif candidate.compare(Quantity.of(-INT64_MAX, 0, fmt, None)) < 0:
+            mantissa, scale = -INT64_MAX, 0
+    return Quantity.of(mantissa, scale, fmt, None)

@@ -1,0 +1,152 @@
+"""Semantic versions as Kubernetes' CEL ``semver()`` library parses and orders them.
+
+DRA publishes ``version`` attributes (``cudaComputeCapability: 9.0.0``) and a
+selector compares them with ``semver("8.9.0")``. Kubernetes parses both with
+blang/semver's strict ``Parse`` (semver.org 2.0.0: no ``v``, no leading zeros,
+all three numbers, each within uint64, no empty prerelease or build part), and
+since library version 1 offers ``semver(s, true)``, which first normalizes
+``v1.2`` to ``1.2.0``. Precedence is semver.org's: a prerelease sorts below its
+release, numeric identifiers below alphanumeric ones and by value, a longer
+identifier list above its prefix; build metadata never affects order or ``==``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import attrs
+
+UINT64_MAX: Final = 2**64 - 1
+_DIGITS: Final = frozenset("0123456789")
+_ALPHANUMERIC: Final = _DIGITS | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
+
+
+class SemverError(ValueError):
+    """A string that is not a semantic version (in the strict or normalizing form asked for)."""
+
+
+Identifier = int | str
+
+
+@attrs.frozen(eq=False, repr=False)
+class Semver:
+    """A parsed version; ``==`` and ``hash`` ignore build metadata, as precedence does."""
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: tuple[Identifier, ...] = ()
+    build: tuple[str, ...] = ()
+
+    def compare(self, other: Semver) -> int:
+        """-1, 0 or 1 by semver.org precedence."""
+        mine = (self.major, self.minor, self.patch)
+        theirs = (other.major, other.minor, other.patch)
+        if mine != theirs:
+            return -1 if mine < theirs else 1
+        if not self.prerelease or not other.prerelease:
+            # A release outranks any of its prereleases.
+            return (not self.prerelease) - (not other.prerelease)
+        for left, right in zip(self.prerelease, other.prerelease, strict=False):
+            if left == right:
+                continue
+            if isinstance(left, int) != isinstance(right, int):
+                return -1 if isinstance(left, int) else 1
+            return -1 if left < right else 1  # type: ignore[operator]
+        return (len(self.prerelease) > len(other.prerelease)) - (
+            len(self.prerelease) < len(other.prerelease)
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Semver):
+            return NotImplemented
+        return self.compare(other) == 0
+
+    def __hash__(self) -> int:
+        return hash((self.major, self.minor, self.patch, self.prerelease))
+
+    def __str__(self) -> str:
+        text = f"{self.major}.{self.minor}.{self.patch}"
+        if self.prerelease:
+            text += "-" + ".".join(str(i) for i in self.prerelease)
+        if self.build:
+            text += "+" + ".".join(self.build)
+        return text
+
+    def __repr__(self) -> str:
+        return f"Semver({str(self)!r})"
+
+
+def _number(part: str, what: str, text: str) -> int:
+    if not part or not set(part) <= _DIGITS:
+        raise SemverError(f"invalid version {text!r}: {what} {part!r} is not a number")
+    if len(part) > 1 and part[0] == "0":
+        raise SemverError(f"invalid version {text!r}: {what} {part!r} has a leading zero")
+    value = int(part)
+    if value > UINT64_MAX:
+        raise SemverError(f"invalid version {text!r}: {what} {part!r} exceeds uint64")
+    return value
+
+
+def _prerelease(part: str, text: str) -> Identifier:
+    if not part:
+        raise SemverError(f"invalid version {text!r}: empty prerelease identifier")
+    if set(part) <= _DIGITS:
+        return _number(part, "prerelease identifier", text)
+    if not set(part) <= _ALPHANUMERIC:
+        raise SemverError(
+            f"invalid version {text!r}: prerelease identifier {part!r} may hold only [0-9A-Za-z-]"
+        )
+    return part
+
+
+def _build(part: str, text: str) -> str:
+    if not part or not set(part) <= _ALPHANUMERIC:
+        raise SemverError(
+            f"invalid version {text!r}: build identifier {part!r} must be non-empty [0-9A-Za-z-]"
+        )
+    return part
+
+
+def _strict(text: str) -> Semver:
+    if not text:
+        raise SemverError("invalid version '': empty string")
+    parts = text.split(".", 2)
+    if len(parts) != 3:
+        raise SemverError(f"invalid version {text!r}: expected MAJOR.MINOR.PATCH")
+    major = _number(parts[0], "major", text)
+    minor = _number(parts[1], "minor", text)
+    rest, plus, build = parts[2].partition("+")
+    patch, dash, prerelease = rest.partition("-")
+    return Semver(
+        major,
+        minor,
+        _number(patch, "patch", text),
+        tuple(_prerelease(p, text) for p in prerelease.split(".")) if dash else (),
+        tuple(_build(b, text) for b in build.split(".")) if plus else (),
+    )
+
+
+def _normalized(text: str) -> str:
+    """``semver(s, true)``'s rewrite: drop one ``v``, strip leading zeros, pad to x.y.z."""
+    body = text.removeprefix("v")
+    parts = body.split(".", 2)
+    if len(parts) < 3 and ("-" in parts[-1] or "+" in parts[-1]):
+        raise SemverError(
+            f"invalid version {text!r}: a shortened version cannot carry prerelease or build"
+        )
+    stripped = []
+    for part in parts:
+        digits = len(part) - len(part.lstrip("0"))
+        if digits and (len(part) == digits or not part[digits].isdigit()):
+            digits -= 1  # keep one zero when the number is zero
+        stripped.append(part[digits:])
+    stripped += ["0"] * (3 - len(stripped))
+    return ".".join(stripped)
+
+
+def parse_semver(text: str, normalize: bool = False) -> Semver:
+    """Parse ``text`` strictly, or after the normalizing rewrite; raise SemverError."""
+    if not isinstance(text, str):
+        raise SemverError(f"a version must be a string, not {type(text).__name__}")
+    return _strict(_normalized(text) if normalize else text)
