@@ -81,15 +81,22 @@ class EndpointSelector:
     selector: LabelSelector = attrs.field(
         metadata=describe(doc="Selects ModelEndpoints in the service's namespace by label.")
     )
-    weight: int = attrs.field(
-        default=1,
+    weight: int | None = attrs.field(
+        default=None,
         metadata=describe(
             minimum=1,
             maximum=MAX_ROUTE_WEIGHT,
             doc="Relative share of traffic for this entry's endpoints, split evenly among "
-            "them. Entries default to equal weight.",
+            "them. When no entry sets a weight, traffic splits evenly across every matched "
+            "endpoint; when some do, an entry without one weighs 1.",
         ),
     )
+
+    def effective_weight(self, weighted: bool, endpoints: int) -> int:
+        """This entry's group weight: its own, or its endpoint count when nobody weighs."""
+        if not weighted:
+            return endpoints
+        return self.weight if self.weight is not None else 1
 
 
 @attrs.frozen(kw_only=True)

@@ -11,6 +11,7 @@ from modelplane_core.compose.composition import (
     desired_from_observed,
     hold,
 )
+from modelplane_core.compose.registry import compose, composed_kinds, composer_for
 
 __all__ = [
     "Composition",
@@ -19,6 +20,9 @@ __all__ = [
     "Observed",
     "ObservedResource",
     "Requirement",
+    "compose",
+    "composed_kinds",
+    "composer_for",
     "condition",
     "desired_from_observed",
     "hold",

@@ -1,0 +1,151 @@
+"""What the scheduler decided, and why — the part users read in conditions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Literal
+
+import attrs
+
+from modelplane_core.api.model_deployment import Role
+from modelplane_core.api.model_replica import ResolvedDeviceRequest
+
+
+@attrs.frozen(kw_only=True)
+class MemberPlacement:
+    role: Role
+    pool: str
+    device_requests: tuple[ResolvedDeviceRequest, ...]
+    nodes: int  # charged: pods x copies when the member claims a DRA device, else 0
+
+
+@attrs.frozen(kw_only=True)
+class EnginePlacement:
+    name: str
+    members: tuple[MemberPlacement, ...]
+
+    @property
+    def pool(self) -> str:
+        return self.members[0].pool
+
+
+@attrs.frozen(kw_only=True)
+class Placement:
+    """One replica on one cluster, every member pinned to a pool."""
+
+    cluster: str
+    index: int
+    engines: tuple[EnginePlacement, ...]
+    # The existing ModelReplica kept in place, or None for a new replica.
+    replica_name: str | None = None
+
+    @property
+    def retained(self) -> bool:
+        return self.replica_name is not None
+
+    @property
+    def nodes(self) -> int:
+        return sum(m.nodes for e in self.engines for m in e.members)
+
+    def charges(self) -> dict[str, int]:
+        by_pool: dict[str, int] = {}
+        for engine in self.engines:
+            for member in engine.members:
+                if member.nodes:
+                    by_pool[member.pool] = by_pool.get(member.pool, 0) + member.nodes
+        return by_pool
+
+
+DropCode = Literal[
+    "ClusterGone",
+    "Drained",
+    "MalformedIdentity",
+    "Duplicate",
+    "ShapeChanged",
+    "PoolGone",
+    "PoolMismatch",
+    "GrownShapeDoesNotFit",
+    "ScaledDown",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Dropped:
+    """An existing replica that is not kept (it is deleted; fill may place a new one)."""
+
+    replica_name: str
+    cluster: str
+    index: int | None
+    code: DropCode
+    message: str
+
+
+ReasonCode = Literal[
+    "NotReady",
+    "NoGateway",
+    "ClusterSelector",
+    "CacheFootprint",
+    "ConflictingSelectors",
+    "Taint",
+    "NoPool",
+    "InsufficientNodes",
+]
+
+
+@attrs.frozen(kw_only=True)
+class ClusterReason:
+    """Why a cluster took no (more) replicas of the deployment."""
+
+    cluster: str
+    code: ReasonCode
+    summary: str  # short and shared across clusters, for the kube-scheduler-style count
+    detail: str  # everything a person needs to fix it, specific to this cluster
+
+
+@attrs.frozen(kw_only=True)
+class InvalidSelector:
+    path: str
+    message: str
+
+
+@attrs.frozen(kw_only=True)
+class Schedule:
+    """The placement of one deployment's replicas and its explanation."""
+
+    deployment: str  # namespace/name
+    wanted: int
+    placements: tuple[Placement, ...]  # sorted by (cluster, index)
+    dropped: tuple[Dropped, ...] = ()
+    # Why each cluster took no more replicas; filled only when the deployment is short.
+    reasons: tuple[ClusterReason, ...] = ()
+    clusters_considered: int = 0
+    # Set when new placements were deliberately not made (e.g. the ModelCache is unknown).
+    held: str | None = None
+    # Set when a selector does not compile; nothing was re-evaluated and placements are empty.
+    invalid: InvalidSelector | None = None
+
+    @property
+    def placed(self) -> int:
+        return len(self.placements)
+
+    @property
+    def shortfall(self) -> int:
+        return max(self.wanted - self.placed, 0)
+
+    def summary(self) -> str:
+        """One line like kube-scheduler's: ``0/5 clusters available: 3 ..., 2 ...``."""
+        if self.invalid is not None:
+            return f"invalid device selector at {self.invalid.path}: {self.invalid.message}"
+        head = f"{self.placed}/{self.wanted} replicas scheduled"
+        if self.held is not None and self.shortfall:
+            return f"{head}; new placements held: {self.held}"
+        if not self.shortfall:
+            clusters = len({p.cluster for p in self.placements})
+            return f"{head} on {clusters} cluster{'s' if clusters != 1 else ''}"
+        counts = Counter(r.summary for r in self.reasons)
+        listed = ", ".join(
+            f"{n} {text}" for text, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        available = self.clusters_considered - len({r.cluster for r in self.reasons})
+        tail = f": {listed}" if listed else ""
+        return f"{head}; {max(available, 0)}/{self.clusters_considered} clusters available{tail}"

@@ -1,0 +1,343 @@
+"""Builders for the ML composer tests: clusters, stamped replicas, observed state.
+
+Everything goes through the real API types, so a fixture cannot describe an
+object the product would reject; replicas are stamped from ModelDeployments
+the way the scheduler stamps them (a pool per member, DRA requests resolved
+with the pool's device class).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from modelplane_core import api
+from modelplane_core.api.meta import LABEL_CLUSTER, LABEL_DEPLOYMENT, LABEL_REPLICA_INDEX
+from modelplane_core.compose.composition import Composition, Observed, ObservedResource
+from modelplane_core.compose.names import child_name
+from tests.k8s_schemas import validate_manifest
+from tests.support import shared_path
+
+GPU_CLASS = "gpu.nvidia.com"
+
+
+def example(*parts: str) -> Any:
+    """The single typed object of an example manifest under ../shared/examples."""
+    (obj,) = api.load_yaml(shared_path("examples", *parts).read_text())
+    return obj
+
+
+def cluster(
+    name: str,
+    *,
+    provider_config: str | None = "default",
+    ready: bool = True,
+    gateway: str | None = "34.55.100.10",
+    storage_class: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A raw InferenceCluster as a requirement resolves it (an Existing cluster with status)."""
+    status = api.InferenceClusterStatus(
+        provider_config_ref=api.ProviderConfigReference(
+            name=f"{name}-pc" if provider_config == "default" else provider_config
+        )
+        if provider_config is not None
+        else None,
+        gateway=api.GatewayStatus(address=gateway) if gateway else None,
+        cache=api.CacheStorageStatus(storage_class_name=storage_class) if storage_class else None,
+        conditions=(api.Condition(type="Ready", status="True" if ready else "False"),),
+    )
+    obj = api.InferenceCluster(
+        metadata=api.ObjectMeta(name=name, labels=dict(labels) if labels else None),
+        spec=api.InferenceClusterSpec(
+            cluster=api.ClusterSourceSpec(
+                source="Existing",
+                existing=api.ExistingCluster(secret_ref=api.KubeconfigSecretRef(name=f"{name}-kc")),
+            )
+        ),
+        status=status,
+    )
+    return api.to_dict(obj)
+
+
+def stamp_member(member: api.EngineMember, pool: str) -> api.ReplicaMember:
+    requests = None
+    if member.node_selector is not None:
+        requests = tuple(
+            api.ResolvedDeviceRequest(
+                name=d.name, count=d.count, device_class_name=GPU_CLASS, selectors=d.selectors
+            )
+            for d in member.node_selector.devices
+        )
+    return api.ReplicaMember(
+        role=member.role,
+        node_pool_name=pool,
+        device_requests=requests,
+        worker=member.worker,
+        template=member.template,
+    )
+
+
+def stamp_replica(
+    deployment: api.ModelDeployment,
+    cluster_name: str,
+    pools: Mapping[str, str] | str = "gpu",
+    index: int = 0,
+) -> api.ModelReplica:
+    """The ModelReplica the scheduler would stamp for ``deployment`` on ``cluster_name``."""
+    spec = deployment.spec
+    engines = tuple(
+        api.ReplicaEngine(
+            name=engine.name,
+            copies=engine.copies,
+            phase=engine.phase,
+            members=tuple(
+                stamp_member(m, pools if isinstance(pools, str) else pools[engine.name])
+                for m in engine.members
+            ),
+        )
+        for engine in spec.engines
+    )
+    name = deployment.metadata.name or ""
+    return api.ModelReplica(
+        metadata=api.ObjectMeta(
+            name=child_name(name, cluster_name, str(index)),
+            namespace=deployment.metadata.namespace,
+            labels={
+                LABEL_DEPLOYMENT: name,
+                LABEL_CLUSTER: cluster_name,
+                LABEL_REPLICA_INDEX: str(index),
+            },
+        ),
+        spec=api.ModelReplicaSpec(
+            cluster_name=cluster_name,
+            model_cache_ref=spec.model_cache_ref,
+            serving=spec.serving,
+            engines=engines,
+        ),
+    )
+
+
+def inner(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest a provider-kubernetes Object wraps."""
+    wrapped: dict[str, Any] = manifest["spec"]["forProvider"]["manifest"]
+    return wrapped
+
+
+def inner_of(composition: Composition, key: str) -> dict[str, Any]:
+    resource = composition.resource(key)
+    assert resource is not None, f"no desired resource {key!r}"
+    return inner(resource.manifest)
+
+
+def observed_object(
+    desired: Mapping[str, Any],
+    *,
+    ready: bool = True,
+    applied: bool = True,
+    applied_status: Mapping[str, Any] | None = None,
+) -> ObservedResource:
+    """A composed Object as Crossplane observes it after the provider applied it."""
+    manifest = copy.deepcopy(dict(desired))
+    status: dict[str, Any] = {
+        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]
+    }
+    if applied:
+        wrapped = copy.deepcopy(inner(desired))
+        if applied_status is not None:
+            wrapped["status"] = dict(applied_status)
+        status["atProvider"] = {"manifest": wrapped}
+    manifest["status"] = status
+    manifest.setdefault("metadata", {})["name"] = "generated-abc12"
+    return ObservedResource(manifest=manifest)
+
+
+def observed_plain(
+    desired: Mapping[str, Any], status: Mapping[str, Any] | None = None
+) -> ObservedResource:
+    """A resource composed directly (not wrapped), as observed."""
+    manifest = copy.deepcopy(dict(desired))
+    if status is not None:
+        manifest["status"] = dict(status)
+    return ObservedResource(manifest=manifest)
+
+
+def with_observed(
+    observed: Observed[Any], resources: Mapping[str, ObservedResource]
+) -> Observed[Any]:
+    return Observed(
+        composite=observed.composite,
+        resources={**observed.resources, **resources},
+        required=observed.required,
+    )
+
+
+def schema_problems(composition: Composition) -> list[str]:
+    """Every schema problem of every desired manifest (and of what it wraps)."""
+    return [
+        f"{resource.key}: {problem}"
+        for resource in composition.resources
+        for problem in validate_manifest(resource.manifest)
+    ]
+
+
+def pod_templates(workload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every pod template of a Deployment or LeaderWorkerSet."""
+    spec = workload["spec"]
+    if workload["kind"] == "Deployment":
+        return [spec["template"]]
+    lws = spec["leaderWorkerTemplate"]
+    return [lws["leaderTemplate"], lws["workerTemplate"]]
+
+
+def keys(composition: Composition) -> list[str]:
+    return [r.key for r in composition.resources]
+
+
+def names_of(manifests: Iterable[Mapping[str, Any]]) -> list[str]:
+    return [m["metadata"]["name"] for m in manifests]
+
+
+def container(
+    image: str = "vllm/vllm-openai:v0.23.0",
+    *,
+    args: Iterable[str] | None = ("--model=Qwen/Qwen3-8B",),
+    command: Iterable[str] | None = None,
+    env: Iterable[api.EnvVar] | None = None,
+) -> api.Container:
+    return api.Container(
+        name="engine",
+        image=image,
+        args=tuple(args) if args is not None else None,
+        command=tuple(command) if command is not None else None,
+        env=tuple(env) if env is not None else None,
+    )
+
+
+def template(
+    engine: api.Container | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    pull_secrets: Iterable[str] = (),
+) -> api.PodTemplate:
+    metadata = (
+        api.PodTemplateMetadata(labels=labels, annotations=annotations)
+        if labels or annotations
+        else None
+    )
+    secrets = tuple(api.LocalObjectReference(name=s) for s in pull_secrets) or None
+    return api.PodTemplate(
+        metadata=metadata,
+        spec=api.PodSpec(containers=(engine or container(),), image_pull_secrets=secrets),
+    )
+
+
+def gpu_request(
+    name: str = "gpu", count: int = 1, cel: Iterable[str] = ('device.driver == "gpu.nvidia.com"',)
+) -> api.ResolvedDeviceRequest:
+    return api.ResolvedDeviceRequest(
+        name=name,
+        count=count,
+        device_class_name=GPU_CLASS,
+        selectors=tuple(api.DeviceSelector(cel=c) for c in cel) or None,
+    )
+
+
+def standalone(
+    pool: str = "gpu",
+    requests: Iterable[api.ResolvedDeviceRequest] | None = None,
+    tmpl: api.PodTemplate | None = None,
+) -> api.ReplicaMember:
+    reqs = tuple(requests) if requests is not None else (gpu_request(),)
+    return api.ReplicaMember(
+        role="Standalone",
+        node_pool_name=pool,
+        device_requests=reqs or None,
+        template=tmpl or template(),
+    )
+
+
+def gang(
+    *,
+    leader_pool: str = "gpu",
+    worker_pool: str = "gpu",
+    nodes: int = 1,
+    leader_requests: Iterable[api.ResolvedDeviceRequest] | None = None,
+    worker_requests: Iterable[api.ResolvedDeviceRequest] | None = None,
+    leader: api.PodTemplate | None = None,
+    worker: api.PodTemplate | None = None,
+) -> tuple[api.ReplicaMember, api.ReplicaMember]:
+    lead = tuple(leader_requests) if leader_requests is not None else (gpu_request(count=8),)
+    work = tuple(worker_requests) if worker_requests is not None else (gpu_request(count=8),)
+    return (
+        api.ReplicaMember(
+            role="Leader",
+            node_pool_name=leader_pool,
+            device_requests=lead or None,
+            template=leader or template(),
+        ),
+        api.ReplicaMember(
+            role="Worker",
+            node_pool_name=worker_pool,
+            device_requests=work or None,
+            worker=api.WorkerSpec(nodes=nodes),
+            template=worker or template(),
+        ),
+    )
+
+
+def replica(
+    *engines: api.ReplicaEngine,
+    name: str = "qwen-a1b2c",
+    namespace: str = "ml-team",
+    cluster_name: str = "cluster-a",
+    cache: str | None = None,
+    mode: str | None = None,
+) -> api.ModelReplica:
+    return api.ModelReplica(
+        metadata=api.ObjectMeta(name=name, namespace=namespace),
+        spec=api.ModelReplicaSpec(
+            cluster_name=cluster_name,
+            model_cache_ref=api.ModelCacheRef(name=cache) if cache else None,
+            serving=api.Serving(mode=mode) if mode else None,  # type: ignore[arg-type]
+            engines=engines or (api.ReplicaEngine(name="main", members=(standalone(),)),),
+        ),
+    )
+
+
+def engine(
+    name: str = "main",
+    *members: api.ReplicaMember,
+    copies: int = 1,
+    phase: str | None = None,
+) -> api.ReplicaEngine:
+    return api.ReplicaEngine(
+        name=name,
+        copies=copies,
+        phase=phase,  # type: ignore[arg-type]
+        members=members or (standalone(),),
+    )
+
+
+def pd_replica(
+    *,
+    decode_args: Iterable[str] = ("--model=Qwen/Qwen3-8B", "--port=8001"),
+    **kwargs: Any,
+) -> api.ModelReplica:
+    return replica(
+        engine("prefill", standalone(pool="prefill-pool"), phase="Prefill"),
+        engine(
+            "decode",
+            standalone(pool="decode-pool", tmpl=template(container(args=decode_args))),
+            phase="Decode",
+            copies=2,
+        ),
+        mode="PrefillDecode",
+        **kwargs,
+    )
+
+
+def observe(composite: Any, **required: Iterable[Mapping[str, Any]]) -> Observed[Any]:
+    return Observed(composite=composite, required={k: tuple(v) for k, v in required.items()})
