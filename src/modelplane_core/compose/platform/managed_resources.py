@@ -1,0 +1,58 @@
+"""Crossplane managed resources of the cloud providers (upbound GCP and AWS, namespaced APIs).
+
+Every cloud resource a cluster composite creates is spelled the same way: the
+namespaced API group (``*.m.upbound.io``), the composite's namespace, the
+credentials it was given, and references to its siblings by controller
+reference (``matchControllerRef``) so two clusters never pick each other's
+network or role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+# The provider credentials every cloud resource uses unless the API grows a field for it:
+# the ClusterProviderConfig named "default" (see the getting-started guides).
+DEFAULT_CREDENTIALS: Final = {"kind": "ClusterProviderConfig", "name": "default"}
+# Create, update and delete, but leave fields the cloud (or an autoscaler) owns alone.
+NO_LATE_INITIALIZE: Final = ("Observe", "Create", "Update", "Delete")
+
+
+def managed(
+    api_version: str,
+    kind: str,
+    *,
+    namespace: str,
+    for_provider: Mapping[str, Any],
+    name: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    connection_secret: str | None = None,
+    init_provider: Mapping[str, Any] | None = None,
+    management_policies: Sequence[str] | None = None,
+    provider_config: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"namespace": namespace}
+    if name is not None:
+        metadata["name"] = name
+    if labels:
+        metadata["labels"] = dict(labels)
+    spec: dict[str, Any] = {
+        "forProvider": dict(for_provider),
+        "providerConfigRef": dict(provider_config or DEFAULT_CREDENTIALS),
+    }
+    if init_provider is not None:
+        spec["initProvider"] = dict(init_provider)
+    if management_policies is not None:
+        spec["managementPolicies"] = list(management_policies)
+    if connection_secret is not None:
+        spec["writeConnectionSecretToRef"] = {"name": connection_secret}
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def sibling(labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A selector for a resource of the same composite (optionally with these labels)."""
+    selector: dict[str, Any] = {"matchControllerRef": True}
+    if labels:
+        selector["matchLabels"] = dict(labels)
+    return selector

@@ -1,0 +1,260 @@
+"""Properties of pool publication and of the platform composers over random inputs."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import attrs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from modelplane_core import api
+from modelplane_core.compose import inference_cluster, serving_stack
+from modelplane_core.compose.composition import Observed
+from modelplane_core.compose.platform.pools import publish_pools
+from tests.unit.compose.platform.fixtures import (
+    converge,
+    inference_class,
+    next_pass,
+    ready_status,
+    required_classes,
+    schema_problems,
+)
+
+CLASS_NAMES = ["l4", "h100", "a100", "gone"]
+POOL_NAMES = ["a", "b", "c", "d"]
+SOURCES = ["Existing", "GKE", "EKS"]
+BAD_KINDS = ["no-device-class", "bad-quantity", "bad-version", "duplicate-device"]
+
+quick = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def devices(draw: st.DrawFn, bad: str | None) -> tuple[api.Device, ...]:
+    """A class's devices; ``bad`` names the one defect to plant, if any."""
+    count = draw(st.integers(1, 8))
+    memory = draw(st.sampled_from(["23034Mi", "80Gi", "81559Mi", "1.5T", "40960Mi"]))
+    gpu = api.Device(
+        name="gpu",
+        driver="gpu.nvidia.com",
+        device_class_name=None if bad == "no-device-class" else "gpu.nvidia.com",
+        count=count,
+        attributes={
+            "architecture": api.DeviceAttribute(string=draw(st.sampled_from(["Hopper", "Ada"]))),
+            "cc": api.DeviceAttribute(version="9.0" if bad == "bad-version" else "9.0.0"),
+        },
+        capacity={"memory": api.DeviceCapacity(value="80 GB" if bad == "bad-quantity" else memory)},
+    )
+    found = [gpu]
+    if draw(st.booleans()):
+        found.append(
+            api.Device(name="nic", claim="Synthetic", driver="nic.nvidia.com", count=count)
+        )
+    if bad == "duplicate-device":
+        found.append(gpu)
+    return tuple(found)
+
+
+@st.composite
+def fleets(
+    draw: st.DrawFn,
+) -> tuple[api.InferenceCluster, list[api.InferenceClass], set[str]]:
+    """A cluster, the classes that exist, and the names of the classes built valid."""
+    source = draw(st.sampled_from(SOURCES))
+    classes: list[api.InferenceClass] = []
+    valid: set[str] = set()
+    for name in CLASS_NAMES[:-1]:  # "gone" never exists
+        if not draw(st.booleans()):
+            continue
+        bad = draw(st.one_of(st.none(), st.sampled_from(BAD_KINDS)))
+        provider = source if source != "Existing" else draw(st.sampled_from([None, "GKE"]))
+        cls = inference_class(name, devices=draw(devices(bad)), provider=provider)
+        classes.append(cls)
+        if bad is None:
+            valid.add(name)
+    pools = draw(
+        st.lists(
+            st.builds(
+                lambda n, c, count, grow: api.NodePool(
+                    name=n,
+                    class_name=c,
+                    node_count=count,
+                    max_node_count=count + grow if grow is not None else None,
+                    zones=("us-west-2a",),
+                ),
+                st.sampled_from(POOL_NAMES),
+                st.sampled_from(CLASS_NAMES),
+                st.integers(0, 6),
+                st.one_of(st.none(), st.integers(0, 4)),
+            ),
+            max_size=6,
+        )
+    )
+    settings_ = api.ClusterSourceSpec(
+        source=source,  # type: ignore[arg-type]
+        existing=api.ExistingCluster(secret_ref=api.KubeconfigSecretRef(name="kc"))
+        if source == "Existing"
+        else None,
+        gke=api.GKEClusterSettings(project="my-project", region="us-central1")
+        if source == "GKE"
+        else None,
+        eks=api.EKSClusterSettings(region="us-west-2") if source == "EKS" else None,
+    )
+    cluster = api.InferenceCluster(
+        metadata=api.ObjectMeta(name="fleet-1"),
+        spec=api.InferenceClusterSpec(cluster=settings_, node_pools=tuple(pools) or None),
+    )
+    return cluster, classes, valid
+
+
+def expected_pools(
+    cluster: api.InferenceCluster, classes: list[api.InferenceClass], valid: set[str]
+) -> list[tuple[str, int]]:
+    """The oracle: first pool of each name whose class exists and was built valid."""
+    existing = {c.metadata.name for c in classes}
+    seen: set[str] = set()
+    published = []
+    for pool in cluster.spec.node_pools or ():
+        if pool.name in seen:
+            continue
+        seen.add(pool.name)
+        if pool.class_name in existing and pool.class_name in valid:
+            published.append((pool.name, pool.node_count))
+    return published
+
+
+@quick
+@given(fleets())
+def test_published_pools_are_exactly_the_valid_ones(
+    fleet: tuple[api.InferenceCluster, list[api.InferenceClass], set[str]],
+) -> None:
+    cluster, classes, valid = fleet
+    pools, problems = publish_pools(cluster.spec, {c.metadata.name or "": c for c in classes})
+    assert [(p.name, p.nodes) for p in pools] == expected_pools(cluster, classes, valid)
+    by_name = {c.metadata.name: c for c in classes}
+    for pool in pools:
+        assert (
+            pool.devices
+            == by_name[
+                next(p.class_name for p in cluster.spec.node_pools or () if p.name == pool.name)
+            ].spec.devices
+        )
+    withheld = {p.pool for p in problems if not p.published}
+    published = {p.name for p in pools}
+    names = {p.name for p in cluster.spec.node_pools or ()}
+    # Every pool name is either published or reported (duplicates are both).
+    assert names <= published | withheld
+    for problem in problems:
+        assert problem.path.startswith("spec.nodePools[")
+
+
+@quick
+@given(fleets(), st.randoms(use_true_random=False))
+def test_inference_cluster_is_deterministic_and_valid(
+    fleet: tuple[api.InferenceCluster, list[api.InferenceClass], set[str]], rng: random.Random
+) -> None:
+    cluster, classes, _ = fleet
+    required = required_classes(cluster, classes)
+    inputs = Observed(composite=cluster, required=required)
+    first = inference_cluster.compose(inputs)
+    shuffled = list(required.items())
+    rng.shuffle(shuffled)
+    again = inference_cluster.compose(Observed(composite=cluster, required=dict(shuffled)))
+    assert first.to_dict() == again.to_dict()
+    assert schema_problems(first) == []
+    second_inputs = next_pass(inputs, first, ready_status)
+    second = inference_cluster.compose(second_inputs)
+    assert schema_problems(second) == []
+    resources = list(second_inputs.resources.items())
+    rng.shuffle(resources)
+    reordered = inference_cluster.compose(
+        Observed(composite=cluster, required=dict(shuffled), resources=dict(resources))
+    )
+    assert reordered.to_dict() == second.to_dict()
+    # A cluster never loses the resources it has because of its inputs.
+    assert set(second_inputs.resources) <= {r.key for r in second.resources}
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def mangled_class(draw: st.DrawFn, name: str) -> dict[str, Any]:
+    """A class as the API might hand it over after a bad edit: any JSON in any field."""
+    base = api.to_dict(inference_class(name))
+    spec = dict(base["spec"])
+    field = draw(st.sampled_from(["devices", "provisioning", "description", "extra"]))
+    spec[field] = draw(JSONISH)
+    if draw(st.booleans()):
+        device = dict(base["spec"]["devices"][0])
+        device[draw(st.sampled_from(["capacity", "attributes", "count", "claim", "driver"]))] = (
+            draw(JSONISH)
+        )
+        spec["devices"] = [device]
+    return {**base, "spec": spec}
+
+
+@quick
+@given(st.data())
+def test_arbitrary_class_contents_never_crash_the_composer(data: st.DataObject) -> None:
+    cluster = api.InferenceCluster(
+        metadata=api.ObjectMeta(name="fleet-1"),
+        spec=api.InferenceClusterSpec(
+            cluster=api.ClusterSourceSpec(
+                source="Existing",
+                existing=api.ExistingCluster(secret_ref=api.KubeconfigSecretRef(name="kc")),
+            ),
+            node_pools=(
+                api.NodePool(name="a", class_name="l4"),
+                api.NodePool(name="b", class_name="h100"),
+            ),
+        ),
+    )
+    required = {
+        "class-h100": (api.to_dict(inference_class("h100")),),
+        "class-l4": (data.draw(mangled_class("l4")),),
+    }
+    composition = inference_cluster.compose(Observed(composite=cluster, required=required))
+    names = [p["name"] for p in composition.status["gpuPools"]]
+    assert "b" in names
+    assert schema_problems(composition) == []
+
+
+@st.composite
+def stacks(draw: st.DrawFn) -> api.ServingStack:
+    identity = draw(
+        st.sampled_from([None, "GoogleApplicationCredentials", "AWSWebIdentityCredentials"])
+    )
+    secrets = [api.ClusterSecret(type="Kubeconfig", name="kc", key="kubeconfig")]
+    if identity:
+        secrets.append(api.ClusterSecret(type=identity, name="id", key="k"))  # type: ignore[arg-type]
+    version = draw(st.sampled_from([None, "v1.17.1", "v1.18.2"]))
+    return api.ServingStack(
+        metadata=api.ObjectMeta(name="stack", namespace="modelplane-system"),
+        spec=api.ServingStackSpec(
+            secrets=tuple(secrets),
+            nvidia_driver_root=draw(st.sampled_from(["/", "/home/kubernetes/bin/nvidia"])),
+            versions=api.StackVersions(cert_manager=version) if version else None,
+        ),
+    )
+
+
+@settings(max_examples=10, deadline=None)
+@given(stacks(), st.randoms(use_true_random=False))
+def test_serving_stack_converges_to_valid_ready_resources(
+    stack: api.ServingStack, rng: random.Random
+) -> None:
+    observed, composition = converge(serving_stack.compose, Observed(composite=stack))
+    assert schema_problems(composition) == []
+    assert all(r.ready for r in composition.resources)
+    resources = list(observed.resources.items())
+    rng.shuffle(resources)
+    again = serving_stack.compose(attrs.evolve(observed, resources=dict(resources)))
+    assert again.to_dict() == composition.to_dict()
