@@ -1,0 +1,140 @@
+"""The composition function: one servicer for every Modelplane kind.
+
+:func:`run_function` is the whole function as a plain synchronous call —
+translate the request, dispatch on the composite's kind to the core composer,
+translate the composition back. It never raises: a malformed request, a kind
+this build cannot compose, a composer that crashes or returns something that
+cannot be sent, all become a response with one Fatal result whose message says
+what was wrong, and with the observed composed resources kept in desired.
+
+:class:`FunctionRunner` is the gRPC servicer around it. Composers are
+CPU-bound pure Python, so they run on a worker thread, off the event loop: the
+loop keeps accepting, decoding and answering calls while one composes. One
+worker is deliberate: under the GIL more threads would not compose faster, and
+a single thread keeps every composer (and the CEL compiler they share) free of
+any thread-safety question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+import grpc
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+
+from modelplane_adapters.crossplane.translate import (
+    REASON_COMPOSE_FAILED,
+    REASON_UNSUPPORTED_KIND,
+    Composite,
+    RequestError,
+    describe,
+    fatal_response,
+    observed_from_request,
+    raw_composite,
+    response_from_composition,
+    target_for,
+)
+from modelplane_core import api
+from modelplane_core.compose import Composition, Observed, composer_for
+
+LOG = logging.getLogger("modelplane.function")
+
+Composer = Callable[[Observed[Any]], Composition]
+ComposerLookup = Callable[[type[api.Resource]], Composer]
+
+
+def find_composer(cls: type[api.Resource]) -> Composer:
+    """The core composer for ``cls``, or :class:`RequestError` if this build has none."""
+    kind = cls.kind_info.kind
+    try:
+        return composer_for(cls)
+    except KeyError:
+        raise RequestError(
+            REASON_UNSUPPORTED_KIND, f"this function has no composer for {kind}"
+        ) from None
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("modelplane_core.compose"):
+            raise
+        raise RequestError(
+            REASON_UNSUPPORTED_KIND,
+            f"this build of the function has no composer for {kind} yet ({exc.name} is missing)",
+        ) from None
+
+
+def run_function(
+    req: fnv1.RunFunctionRequest, *, lookup: ComposerLookup = find_composer
+) -> fnv1.RunFunctionResponse:
+    """Compose for one request; never raises (see module doc)."""
+    composite: Composite | None = None
+    try:
+        composite, observed = observed_from_request(req)
+        composer = lookup(composite.cls)
+        composition = composer(observed)
+        return response_from_composition(req, composition, target=target_for(composite.cls))
+    except RequestError as exc:
+        LOG.info("tag=%s refused (%s): %s", req.meta.tag, exc.reason, exc.message)
+        target = target_for(composite.cls if composite else _kind_or_none(req))
+        return fatal_response(req, exc.reason, exc.message, target=target)
+    except Exception as exc:
+        label = composite.label if composite else _label(req)
+        LOG.exception("tag=%s composing %s failed", req.meta.tag, label)
+        message = (
+            f"composing {label} failed: {type(exc).__name__}: {exc}; "
+            "the composed resources are kept as they are"
+        )
+        target = target_for(composite.cls if composite else None)
+        return fatal_response(req, REASON_COMPOSE_FAILED, message, target=target)
+
+
+def _label(req: fnv1.RunFunctionRequest) -> str:
+    try:
+        return describe(raw_composite(req))
+    except Exception:
+        return "the composite"
+
+
+def _kind_or_none(req: fnv1.RunFunctionRequest) -> type[api.Resource] | None:
+    try:
+        raw = raw_composite(req)
+        return api.kind_class(str(raw.get("apiVersion", "")), str(raw.get("kind", "")))
+    except Exception:
+        return None
+
+
+class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
+    """The gRPC servicer Crossplane calls; the SDK's runtime also serves it as v1beta1."""
+
+    def __init__(
+        self, *, executor: Executor | None = None, lookup: ComposerLookup = find_composer
+    ) -> None:
+        self._executor = executor or ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="modelplane-compose"
+        )
+        self._lookup = lookup
+
+    async def RunFunction(  # the gRPC method name
+        self, req: fnv1.RunFunctionRequest, context: grpc.aio.ServicerContext | None
+    ) -> fnv1.RunFunctionResponse:
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        try:
+            rsp = await loop.run_in_executor(self._executor, self._run, req)
+        except Exception as exc:  # the executor itself failed (e.g. shut down)
+            rsp = fatal_response(req, REASON_COMPOSE_FAILED, f"the function could not run: {exc}")
+        LOG.debug(
+            "tag=%s answered in %.1f ms: %d desired resources, %d results",
+            req.meta.tag,
+            (time.perf_counter() - started) * 1000,
+            len(rsp.desired.resources),
+            len(rsp.results),
+        )
+        return rsp
+
+    def _run(self, req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+        return run_function(req, lookup=self._lookup)

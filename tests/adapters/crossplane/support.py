@@ -1,0 +1,140 @@
+"""Inputs for the Crossplane adapter tests: example composites, a fleet, Crossplane's additions.
+
+Composites come from ``../shared/examples`` (read at test time); the fleet a
+ModelDeployment schedules onto is built through the real API types, with the
+status an InferenceCluster composer would publish.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import socket
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+import yaml
+
+from modelplane_core import api
+from modelplane_core.compose import composer_for
+from tests.support import shared_path
+
+GPU = "gpu.nvidia.com"
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def example(*parts: str) -> dict[str, Any]:
+    """The single document of an example manifest, as raw wire data."""
+    (doc,) = [d for d in yaml.safe_load_all(shared_path("examples", *parts).read_text()) if d]
+    return dict(doc)
+
+
+def reference_example(cls: type[api.Resource]) -> dict[str, Any]:
+    """The reference-page example of ``cls`` (one per kind)."""
+    return example("reference", f"{cls.kind_info.plural}.yaml")
+
+
+def requires_composer(kind: str) -> None:
+    """Skip while the core composer of ``kind`` is still being written."""
+    try:
+        composer_for(kind)
+    except ModuleNotFoundError as exc:
+        pytest.skip(f"the {kind} composer is not in this checkout yet ({exc.name} is missing)")
+
+
+def requires_scheduler() -> None:
+    """Skip while the CEL module the scheduler compiles selectors with is not built."""
+    cel = importlib.import_module("modelplane_core.cel")
+    if not hasattr(cel, "compile"):
+        pytest.skip(
+            "modelplane_core.cel (the DRA CEL module) is not built yet; the scheduler needs it"
+        )
+
+
+def h200_cluster(name: str, *, nodes: int = 4, region: str = "us-east") -> dict[str, Any]:
+    """A ready InferenceCluster with one pool of 8x H200 nodes, as its composer publishes it."""
+    device = api.Device(
+        name="gpu",
+        driver=GPU,
+        device_class_name=GPU,
+        count=8,
+        attributes={"architecture": api.DeviceAttribute(string="Hopper")},
+        capacity={"memory": api.DeviceCapacity(value="141Gi")},
+    )
+    cluster = api.InferenceCluster(
+        metadata=api.ObjectMeta(name=name, labels={"modelplane.ai/region": region}),
+        spec=api.InferenceClusterSpec(
+            cluster=api.ClusterSourceSpec(
+                source="Existing",
+                existing=api.ExistingCluster(secret_ref=api.KubeconfigSecretRef(name=f"{name}-kc")),
+            )
+        ),
+        status=api.InferenceClusterStatus(
+            provider_config_ref=api.ProviderConfigReference(name=f"{name}-pc"),
+            gateway=api.GatewayStatus(address="34.55.100.10"),
+            gpu_pools=(api.GpuPool(name="h200", nodes=nodes, devices=(device,)),),
+            conditions=(api.Condition(type="Ready", status="True"),),
+        ),
+    )
+    return api.to_dict(cluster)
+
+
+def as_crossplane_observes(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """``manifest`` as a Crossplane v2 control plane sends it: machinery and server fields added."""
+    observed = copy.deepcopy(dict(manifest))
+    metadata = observed.setdefault("metadata", {})
+    metadata.update(
+        {
+            "uid": "0f9e6c1a-3b7d-4f55-9a1e-2c4b8d7e6f10",
+            "resourceVersion": "48213",
+            "generation": 3,
+            "creationTimestamp": "2026-08-01T10:00:00Z",
+            "finalizers": ["composite.apiextensions.crossplane.io"],
+            "managedFields": [
+                {"manager": "kubectl", "operation": "Update", "apiVersion": "v1", "fieldsV1": {}}
+            ],
+        }
+    )
+    spec = observed.setdefault("spec", {})
+    spec["crossplane"] = {
+        "compositionRef": {"name": f"{observed['kind'].lower()}s.modelplane.ai"},
+        "compositionRevisionRef": {"name": "rev-1"},
+        "compositionUpdatePolicy": "Automatic",
+        "resourceRefs": [{"apiVersion": "v1", "kind": "Service", "name": "x"}],
+    }
+    status = observed.setdefault("status", {})
+    status["crossplane"] = {"connectionDetails": {"lastPublishedTime": "2026-08-01T10:00:00Z"}}
+    status["conditions"] = [
+        {
+            "type": "Synced",
+            "status": "True",
+            "reason": "ReconcileSuccess",
+            "lastTransitionTime": "2026-08-01T10:00:00Z",
+            "observedGeneration": 3,
+        },
+        {
+            "type": "Ready",
+            "status": "False",
+            "reason": "Creating",
+            "lastTransitionTime": "2026-08-01T10:00:00Z",
+        },
+    ]
+    return observed
+
+
+def huge_selector(deployment: dict[str, Any], size: int = 50 * 1024) -> dict[str, Any]:
+    """``deployment`` with its first device selector replaced by ``size`` bytes of CEL."""
+    xr = copy.deepcopy(deployment)
+    chunk = "device.driver == 'gpu.nvidia.com' || "
+    expression = chunk * (size // len(chunk) + 1) + "true"
+    device = xr["spec"]["engines"][0]["members"][0]["nodeSelector"]["devices"][0]
+    device["selectors"] = [{"cel": expression}]
+    return xr
