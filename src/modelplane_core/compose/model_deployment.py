@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+import attrs
+
 from modelplane_core import scheduling
 from modelplane_core.api.codec import unstructure
 from modelplane_core.api.documents import from_dict, validate
@@ -37,7 +39,7 @@ from modelplane_core.compose.composition import (
     hold,
 )
 from modelplane_core.compose.names import child_name
-from modelplane_core.compose.topology import replica_path
+from modelplane_core.compose.workloads.routing import replica_endpoint
 from modelplane_core.scheduling import CacheFootprint, Placement, Schedule
 
 T = TypeVar("T")
@@ -62,16 +64,6 @@ def replica_key(cluster: str, index: int) -> str:
 
 def endpoint_key(cluster: str, index: int) -> str:
     return f"endpoint-{cluster}-{index}"
-
-
-def endpoint_url(gateway_address: str, namespace: str, replica: str) -> str:
-    """Where a replica answers: its cluster's gateway, under the replica's path."""
-    host = (
-        f"[{gateway_address}]"
-        if ":" in gateway_address and not gateway_address.startswith("[")
-        else gateway_address
-    )
-    return f"http://{host}{replica_path(namespace, replica)}"
 
 
 def requirements(deployment: ModelDeployment) -> tuple[Requirement, ...]:
@@ -105,7 +97,7 @@ def compose(observed: Observed[ModelDeployment]) -> Composition:
         shown = "; ".join(str(p) for p in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         message = f"the spec is invalid, holding the current replicas: {shown}{more}"
-        return hold(
+        return _hold(
             observed,
             conditions=[condition(SCHEDULED, False, "InvalidSpec", message)],
             events=[Event.warning("InvalidSpec", message)],
@@ -128,17 +120,17 @@ def compose(observed: Observed[ModelDeployment]) -> Composition:
         )
         reason = "InvalidFleetObject" if waiting else "ResolvingFleet"
         message = waiting or "waiting for the fleet's InferenceClusters and ModelReplicas"
-        return hold(
+        return _hold(
             observed,
             conditions=[condition(SCHEDULED, "Unknown" if not waiting else False, reason, message)],
             events=[Event.warning(reason, message)] if waiting else [],
             requirements=needed,
         )
     cache = _cache_footprint(deployment, observed)
-    result = scheduling.schedule(deployment, clusters, replicas, cache)
+    result = scheduling.schedule(deployment, clusters, replicas, cache.footprint)
     if result.invalid is not None:
         message = f"{result.invalid.path}: {result.invalid.message}"
-        return hold(
+        return _hold(
             observed,
             conditions=[condition(SCHEDULED, False, "InvalidNodeSelector", message)],
             events=[Event.warning("InvalidNodeSelector", message)],
@@ -147,6 +139,12 @@ def compose(observed: Observed[ModelDeployment]) -> Composition:
     return _compose_schedule(
         observed, result, {c.metadata.name or "": c for c in clusters}, cache, needed
     )
+
+
+def _hold(observed: Observed[ModelDeployment], **why: Any) -> Composition:
+    """:func:`hold`, and not ready when nothing runs yet (no replica means nothing serves)."""
+    held = hold(observed, **why)
+    return held if observed.resources else attrs.evolve(held, ready=False)
 
 
 def _decode_all(items: Sequence[Mapping[str, Any]] | None, cls: type[T]) -> list[T] | str | None:
@@ -167,23 +165,34 @@ def _decode_all(items: Sequence[Mapping[str, Any]] | None, cls: type[T]) -> list
     return decoded
 
 
-def _cache_footprint(
-    deployment: ModelDeployment, observed: Observed[ModelDeployment]
-) -> CacheFootprint | None:
+@attrs.frozen(kw_only=True)
+class _Cache:
+    """The referenced ModelCache as the scheduler sees it, and why, when it cannot be read."""
+
+    footprint: CacheFootprint | None = None
+    unreadable: str | None = None
+
+
+def _cache_footprint(deployment: ModelDeployment, observed: Observed[ModelDeployment]) -> _Cache:
     ref = deployment.spec.model_cache_ref
     if ref is None:
-        return None
+        return _Cache()
     found = observed.required_or_none(REQUIRE_CACHE)
     if found is None:
-        return CacheFootprint(name=ref.name, state="Unknown")
+        return _Cache(footprint=CacheFootprint(name=ref.name, state="Unknown"))
     caches = _decode_all(found, ModelCache)
-    if not isinstance(caches, list) or not caches:
-        return CacheFootprint(name=ref.name, state="Absent")
+    if isinstance(caches, str):
+        # Its footprint is unknown: hold new placements as while it is being fetched.
+        return _Cache(footprint=CacheFootprint(name=ref.name, state="Unknown"), unreadable=caches)
+    if not caches:
+        return _Cache(footprint=CacheFootprint(name=ref.name, state="Absent"))
     selector = caches[0].spec.cluster_selector
-    return CacheFootprint(
-        name=ref.name,
-        state="Present",
-        selector=dict(selector.match_labels or {}) if selector else None,
+    return _Cache(
+        footprint=CacheFootprint(
+            name=ref.name,
+            state="Present",
+            selector=dict(selector.match_labels or {}) if selector else None,
+        )
     )
 
 
@@ -191,7 +200,7 @@ def _compose_schedule(
     observed: Observed[ModelDeployment],
     result: Schedule,
     clusters: Mapping[str, InferenceCluster],
-    cache: CacheFootprint | None,
+    cache: _Cache,
     needed: tuple[Requirement, ...],
 ) -> Composition:
     deployment = observed.composite
@@ -249,6 +258,8 @@ def _compose_schedule(
                 )
             )
     conditions = _conditions(result, cache, ready)
+    if cache.unreadable is not None:
+        events.append(Event.warning("InvalidModelCache", cache.unreadable))
     if result.shortfall and result.held is None:
         events.append(Event.warning("InsufficientCapacity", result.summary()))
     return Composition(
@@ -261,33 +272,17 @@ def _compose_schedule(
     )
 
 
-def _conditions(result: Schedule, cache: CacheFootprint | None, ready: int) -> list[Condition]:
+def _conditions(result: Schedule, cache: _Cache, ready: int) -> list[Condition]:
     conditions = []
-    if cache is not None:
-        if cache.state == "Present":
-            conditions.append(
-                condition(CACHE_RESOLVED, True, "Resolved", f"ModelCache {cache.name} found")
-            )
-        elif cache.state == "Unknown":
-            conditions.append(
-                condition(CACHE_RESOLVED, False, "Waiting", f"waiting for ModelCache {cache.name}")
-            )
-        else:
-            conditions.append(
-                condition(
-                    CACHE_RESOLVED,
-                    False,
-                    "NotFound",
-                    f"ModelCache {cache.name} not found; running replicas are kept, "
-                    "new ones wait for it",
-                )
-            )
+    footprint = cache.footprint
+    if footprint is not None:
+        conditions.append(_cache_condition(footprint, cache.unreadable))
     if not result.shortfall:
         conditions.append(condition(SCHEDULED, True, "AllReplicasScheduled", result.summary()))
     elif result.held is not None:
         reason = (
             "ModelCacheNotFound"
-            if cache is not None and cache.state == "Absent"
+            if footprint is not None and footprint.state == "Absent"
             else "WaitingForModelCache"
         )
         conditions.append(condition(SCHEDULED, False, reason, result.summary()))
@@ -301,6 +296,19 @@ def _conditions(result: Schedule, cache: CacheFootprint | None, ready: int) -> l
     else:
         conditions.append(condition(READY, False, "NoReplicasScheduled", message))
     return conditions
+
+
+def _cache_condition(cache: CacheFootprint, unreadable: str | None) -> Condition:
+    if cache.state == "Present":
+        return condition(CACHE_RESOLVED, True, "Resolved", f"ModelCache {cache.name} found")
+    kept = "running replicas are kept, new ones wait for it"
+    if unreadable is not None:
+        return condition(CACHE_RESOLVED, False, "InvalidModelCache", f"{unreadable}; {kept}")
+    if cache.state == "Unknown":
+        return condition(CACHE_RESOLVED, False, "Waiting", f"waiting for ModelCache {cache.name}")
+    return condition(
+        CACHE_RESOLVED, False, "NotFound", f"ModelCache {cache.name} not found; {kept}"
+    )
 
 
 def _labels(deployment: ModelDeployment, placement: Placement) -> dict[str, str]:
@@ -355,6 +363,7 @@ def _endpoint_manifest(
     deployment: ModelDeployment, placement: Placement, name: str, gateway_address: str
 ) -> dict[str, Any]:
     namespace = deployment.metadata.namespace or "default"
+    url, rewrite_path = replica_endpoint(namespace, name, gateway_address)
     return {
         "apiVersion": API_VERSION,
         "kind": "ModelEndpoint",
@@ -363,8 +372,5 @@ def _endpoint_manifest(
             "namespace": namespace,
             "labels": _labels(deployment, placement),
         },
-        "spec": {
-            "url": endpoint_url(gateway_address, namespace, name),
-            "rewritePath": replica_path(namespace, name),
-        },
+        "spec": {"url": url, "rewritePath": rewrite_path},
     }
