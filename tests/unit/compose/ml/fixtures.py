@@ -15,6 +15,11 @@ from typing import Any
 from modelplane_core import api
 from modelplane_core.api.meta import LABEL_CLUSTER, LABEL_DEPLOYMENT, LABEL_REPLICA_INDEX
 from modelplane_core.compose.composition import Composition, Observed, ObservedResource
+from modelplane_core.compose.model_deployment import (
+    REQUIRE_CACHE,
+    REQUIRE_CLUSTERS,
+    REQUIRE_REPLICAS,
+)
 from modelplane_core.compose.names import child_name
 from tests.k8s_schemas import validate_manifest
 from tests.support import shared_path
@@ -341,3 +346,86 @@ def pd_replica(
 
 def observe(composite: Any, **required: Iterable[Mapping[str, Any]]) -> Observed[Any]:
     return Observed(composite=composite, required={k: tuple(v) for k, v in required.items()})
+
+
+# --- ModelDeployment: the fleet as its requirements resolve, and the passes after -------------
+
+# ``cache=NOT_FETCHED``: the ModelCache requirement has not been resolved yet.
+NOT_FETCHED: Any = object()
+
+
+def model_cache(
+    name: str = "weights",
+    *,
+    namespace: str = "ml-team",
+    selector: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    return api.to_dict(
+        api.ModelCache(
+            metadata=api.ObjectMeta(name=name, namespace=namespace),
+            spec=api.ModelCacheSpec(
+                source="HuggingFace",
+                hugging_face=api.HuggingFaceSource(repo="Qwen/Qwen3-8B", size_gib=20),
+                cluster_selector=api.LabelSelector(match_labels=dict(selector))
+                if selector
+                else None,
+            ),
+        )
+    )
+
+
+def deployment_inputs(
+    deployment: api.ModelDeployment,
+    clusters: Iterable[api.InferenceCluster | Mapping[str, Any]],
+    *,
+    replicas: Iterable[Mapping[str, Any]] = (),
+    cache: Iterable[Mapping[str, Any]] = NOT_FETCHED,
+) -> Observed[api.ModelDeployment]:
+    """A first reconcile: the fleet (and the cache, unless ``NOT_FETCHED``) resolved."""
+    required: dict[str, tuple[Mapping[str, Any], ...]] = {
+        REQUIRE_CLUSTERS: tuple(c if isinstance(c, Mapping) else api.to_dict(c) for c in clusters),
+        REQUIRE_REPLICAS: tuple(replicas),
+    }
+    if cache is not NOT_FETCHED:
+        required[REQUIRE_CACHE] = tuple(cache)
+    return Observed(composite=deployment, required=required)
+
+
+def composed_observed(manifest: Mapping[str, Any], ready: bool | None) -> ObservedResource:
+    """A composed object as the API server returns it; reporting Ready when ``ready`` is set."""
+    seen = copy.deepcopy(dict(manifest))
+    seen["metadata"]["uid"] = f"uid-{seen['metadata']['name']}"
+    if ready is not None:
+        seen["status"] = {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}
+    return ObservedResource(manifest=seen)
+
+
+def deployment_next_pass(
+    previous: Observed[api.ModelDeployment],
+    composition: Composition,
+    *,
+    ready: bool | Mapping[str, bool] | None = None,
+) -> Observed[api.ModelDeployment]:
+    """The following reconcile: every composed object exists, and the fleet lists the replicas.
+
+    ``ready`` is what the objects report: one value for all, or one per key
+    (keys left out report no status yet).
+    """
+    resources = {}
+    for resource in composition.resources:
+        state = ready.get(resource.key) if isinstance(ready, Mapping) else ready
+        resources[resource.key] = composed_observed(resource.manifest, state)
+    mine = [r.manifest for r in resources.values() if r.manifest["kind"] == "ModelReplica"]
+    names = {m["metadata"]["name"] for m in mine}
+    meta = previous.composite.metadata
+    others = [
+        r
+        for r in previous.required.get(REQUIRE_REPLICAS, ())
+        if r["metadata"]["name"] not in names
+        and not (
+            r["metadata"].get("namespace") == meta.namespace
+            and (r["metadata"].get("labels") or {}).get(LABEL_DEPLOYMENT) == meta.name
+        )
+    ]
+    required = {**previous.required, REQUIRE_REPLICAS: (*others, *mine)}
+    return Observed(composite=previous.composite, resources=resources, required=required)

@@ -8,9 +8,8 @@ fleet-wide ModelReplica list the scheduler's ledger reads.
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -19,7 +18,7 @@ import pytest
 from modelplane_core import api
 from modelplane_core.api.codec import unstructure
 from modelplane_core.compose import model_deployment
-from modelplane_core.compose.composition import Composition, Observed, ObservedResource
+from modelplane_core.compose.composition import Composition, Observed
 from modelplane_core.compose.model_deployment import (
     CACHE_RESOLVED,
     READY,
@@ -38,73 +37,16 @@ from tests.scheduling_fixtures import (
     member,
     pool,
 )
-from tests.unit.compose.ml.fixtures import keys, schema_problems
+from tests.unit.compose.ml.fixtures import (
+    NOT_FETCHED,
+    deployment_inputs,
+    deployment_next_pass,
+    keys,
+    model_cache,
+    schema_problems,
+)
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-MISSING = object()
-
-
-def cache_object(
-    name: str = "weights", *, selector: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    return api.to_dict(
-        api.ModelCache(
-            metadata=api.ObjectMeta(name=name, namespace="ml-team"),
-            spec=api.ModelCacheSpec(
-                source="HuggingFace",
-                hugging_face=api.HuggingFaceSource(repo="Qwen/Qwen3-8B", size_gib=20),
-                cluster_selector=api.LabelSelector(match_labels=dict(selector))
-                if selector
-                else None,
-            ),
-        )
-    )
-
-
-def inputs(
-    dep: api.ModelDeployment,
-    clusters: Iterable[api.InferenceCluster],
-    *,
-    replicas: Iterable[Mapping[str, Any]] = (),
-    resources: Mapping[str, ObservedResource] | None = None,
-    cache: object = MISSING,
-) -> Observed[api.ModelDeployment]:
-    """One reconcile's inputs; ``cache`` absent means the requirement is not fetched yet."""
-    required: dict[str, tuple[Mapping[str, Any], ...]] = {
-        REQUIRE_CLUSTERS: tuple(api.to_dict(c) for c in clusters),
-        REQUIRE_REPLICAS: tuple(replicas),
-    }
-    if cache is not MISSING:
-        required[REQUIRE_CACHE] = tuple(cache)  # type: ignore[call-overload]
-    return Observed(composite=dep, resources=resources or {}, required=required)
-
-
-def observed(manifest: Mapping[str, Any], ready: bool | None) -> ObservedResource:
-    """A composed object as the API server returns it, Ready when ``ready``."""
-    seen = copy.deepcopy(dict(manifest))
-    seen["metadata"]["uid"] = f"uid-{seen['metadata']['name']}"
-    if ready is not None:
-        seen["status"] = {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}
-    return ObservedResource(manifest=seen)
-
-
-def next_pass(
-    previous: Observed[api.ModelDeployment],
-    composition: Composition,
-    *,
-    ready: bool | Mapping[str, bool] | None = None,
-    **changes: Any,
-) -> Observed[api.ModelDeployment]:
-    """The following reconcile: everything composed now exists (and is in the fleet list)."""
-    resources = {}
-    for resource in composition.resources:
-        state = ready.get(resource.key) if isinstance(ready, Mapping) else ready
-        resources[resource.key] = observed(resource.manifest, state)
-    replicas = [r.manifest for r in resources.values() if r.manifest["kind"] == "ModelReplica"]
-    required = dict(previous.required)
-    required[REQUIRE_REPLICAS] = tuple(replicas)
-    base = Observed(composite=previous.composite, resources=resources, required=required)
-    return attrs.evolve(base, **changes)
 
 
 def with_composite(
@@ -144,8 +86,8 @@ def live(
     dep: api.ModelDeployment, clusters: list[api.InferenceCluster], **ready: Any
 ) -> tuple[Observed[api.ModelDeployment], Composition]:
     """A deployment after two reconciles: its replicas exist and report ``ready``."""
-    first = inputs(dep, clusters)
-    second = next_pass(first, compose(first), ready=ready.get("ready", True))
+    first = deployment_inputs(dep, clusters)
+    second = deployment_next_pass(first, compose(first), ready=ready.get("ready", True))
     return second, compose(second)
 
 
@@ -154,7 +96,7 @@ def live(
 
 def test_each_placement_becomes_one_labelled_model_replica() -> None:
     clusters = [cluster("a"), cluster("b")]
-    out = compose(inputs(deployment("qwen", replicas=2), clusters))
+    out = compose(deployment_inputs(deployment("qwen", replicas=2), clusters))
     assert keys(out) == ["replica-a-0", "replica-b-0"]
     for key, found in zip(keys(out), replicas_of(out), strict=True):
         cluster_name = key.split("-")[1]
@@ -172,7 +114,7 @@ def test_each_placement_becomes_one_labelled_model_replica() -> None:
 def test_replica_names_are_stable_dns_labels_distinct_for_co_located_replicas() -> None:
     dep = deployment("qwen", replicas=2)
     clusters = [cluster("a", pool(nodes=2))]
-    out = compose(inputs(dep, clusters))
+    out = compose(deployment_inputs(dep, clusters))
     assert keys(out) == ["replica-a-0", "replica-a-1"]
     names = [m["metadata"]["name"] for m in manifests(out, "ModelReplica")]
     assert len(set(names)) == 2
@@ -184,7 +126,7 @@ def test_replica_names_are_stable_dns_labels_distinct_for_co_located_replicas() 
         assert len(name) <= 63
         assert name.startswith("qwen-a-")
     # The same inputs give the same names, on every reconcile and in any input order.
-    again = compose(inputs(dep, list(reversed(clusters))))
+    again = compose(deployment_inputs(dep, list(reversed(clusters))))
     assert [m["metadata"]["name"] for m in manifests(again, "ModelReplica")] == names
 
 
@@ -194,7 +136,7 @@ def test_the_longest_names_still_give_63_character_dns_labels() -> None:
     assert len(long_cluster) == 63
     dep = deployment(long_deployment)
     assert api.validate(dep) == []
-    out = compose(inputs(dep, [cluster(long_cluster)]))
+    out = compose(deployment_inputs(dep, [cluster(long_cluster)]))
     ((found,),) = [replicas_of(out)]
     name = found.metadata.name or ""
     assert DNS_LABEL.match(name)
@@ -212,7 +154,7 @@ def test_names_differ_when_only_the_cluster_or_the_deployment_differs() -> None:
     """Parts that sanitise alike (``a.b`` vs ``a-b``) must not collide."""
     names = set()
     for dep_name, cluster_name in [("m", "a-b"), ("m-a", "b"), ("m", "a.b")]:
-        out = compose(inputs(deployment(dep_name), [cluster(cluster_name)]))
+        out = compose(deployment_inputs(deployment(dep_name), [cluster(cluster_name)]))
         (found,) = replicas_of(out)
         names.add(found.metadata.name)
     assert len(names) == 3
@@ -255,7 +197,7 @@ def test_the_replica_inherits_the_spec_verbatim_with_resolved_pools_and_devices(
         cluster("small", pool("l4", nodes=8, devices=[gpu("23Gi", count=8)])),
         cluster("big", pool("h200", nodes=6, devices=[h200])),
     ]
-    out = compose(inputs(dep, fleet, cache=[cache_object()]))
+    out = compose(deployment_inputs(dep, fleet, cache=[model_cache()]))
     (found,) = replicas_of(out)
     spec = api.to_dict(found)["spec"]
     assert spec["clusterName"] == "big"
@@ -291,7 +233,7 @@ def test_prefill_decode_serving_and_phases_are_carried_and_each_engine_gets_its_
     )
     # Two one-node pools and one two-node pool: decode (2 copies) only fits the big one.
     fleet = [cluster("a", pool("one", nodes=1), pool("two", nodes=2))]
-    out = compose(inputs(dep, fleet))
+    out = compose(deployment_inputs(dep, fleet))
     (found,) = replicas_of(out)
     assert found.spec.serving == api.Serving(mode="PrefillDecode")
     assert [(e.name, e.phase, e.copies) for e in found.spec.engines] == [
@@ -310,7 +252,7 @@ def test_a_claimless_leader_carries_no_device_requests_but_keeps_its_pool() -> N
         ],
         cache="weights",
     )
-    out = compose(inputs(dep, [cluster("a")], cache=[cache_object()]))
+    out = compose(deployment_inputs(dep, [cluster("a")], cache=[model_cache()]))
     (found,) = replicas_of(out)
     leader, worker = found.spec.engines[0].members
     assert leader.device_requests is None
@@ -325,12 +267,12 @@ def test_a_claimless_leader_carries_no_device_requests_but_keeps_its_pool() -> N
 
 def test_no_endpoint_until_the_replica_is_ready() -> None:
     dep = deployment("qwen")
-    first = inputs(dep, [cluster("a", gateway="34.55.100.10")])
+    first = deployment_inputs(dep, [cluster("a", gateway="34.55.100.10")])
     fresh = compose(first)
     assert manifests(fresh, "ModelEndpoint") == []
-    starting = compose(next_pass(first, fresh, ready=False))
+    starting = compose(deployment_next_pass(first, fresh, ready=False))
     assert manifests(starting, "ModelEndpoint") == []
-    serving = compose(next_pass(first, fresh, ready=True))
+    serving = compose(deployment_next_pass(first, fresh, ready=True))
     (endpoint,) = manifests(serving, "ModelEndpoint")
     (replica,) = manifests(serving, "ModelReplica")
     name = replica["metadata"]["name"]
@@ -357,8 +299,8 @@ def test_a_ready_replica_on_a_cluster_that_cannot_serve_gets_no_endpoint(
 ) -> None:
     """The reference published endpoints on NotReady clusters that kept an address (gap 17)."""
     dep = deployment("qwen")
-    first = inputs(dep, [cluster("a")])
-    running = next_pass(first, compose(first), ready=True)
+    first = deployment_inputs(dep, [cluster("a")])
+    running = deployment_next_pass(first, compose(first), ready=True)
     degraded = attrs.evolve(
         running,
         required={
@@ -383,14 +325,14 @@ def test_an_ipv6_gateway_address_is_bracketed_in_the_endpoint_url() -> None:
 def test_an_endpoint_is_marked_ready_once_it_reports_ready() -> None:
     running, out = live(deployment("qwen"), [cluster("a")])
     assert out.resource("endpoint-a-0").ready is None  # type: ignore[union-attr]
-    settled = compose(next_pass(running, out, ready=True))
+    settled = compose(deployment_next_pass(running, out, ready=True))
     assert [r.ready for r in settled.resources] == [True, True]
 
 
 def test_an_endpoint_is_withdrawn_when_its_replica_stops_being_ready() -> None:
     running, out = live(deployment("qwen"), [cluster("a")])
     assert "endpoint-a-0" in keys(out)
-    flapping = compose(next_pass(running, out, ready={"replica-a-0": False}))
+    flapping = compose(deployment_next_pass(running, out, ready={"replica-a-0": False}))
     assert keys(flapping) == ["replica-a-0"]
 
 
@@ -401,10 +343,10 @@ def test_status_counts_placed_and_ready_replicas_where_the_scale_subresource_rea
     dep = deployment("qwen", replicas=3)
     # Room for two replicas only.
     fleet = [cluster("a", pool(nodes=1)), cluster("b", pool(nodes=1))]
-    first = inputs(dep, fleet)
+    first = deployment_inputs(dep, fleet)
     fresh = compose(first)
     assert fresh.status == {"replicas": {"total": 2, "ready": 0}}
-    one_ready = compose(next_pass(first, fresh, ready={"replica-a-0": True}))
+    one_ready = compose(deployment_next_pass(first, fresh, ready={"replica-a-0": True}))
     assert one_ready.status == {"replicas": {"total": 2, "ready": 1}}
     spec_path, status_path = api.ModelDeployment.kind_info.scale  # type: ignore[misc]
     assert spec_path == ".spec.replicas"
@@ -419,7 +361,7 @@ def test_status_counts_placed_and_ready_replicas_where_the_scale_subresource_rea
 
 def test_all_scheduled_and_all_ready() -> None:
     dep = deployment("qwen", replicas=2)
-    first = inputs(dep, [cluster("a"), cluster("b")])
+    first = deployment_inputs(dep, [cluster("a"), cluster("b")])
     fresh = compose(first)
     assert cond(fresh, SCHEDULED) == (
         "True",
@@ -428,7 +370,7 @@ def test_all_scheduled_and_all_ready() -> None:
     )
     assert cond(fresh, READY) == ("False", "ReplicasStarting", "0 of 2 ready")
     assert fresh.ready is None
-    settled = compose(next_pass(first, fresh, ready=True))
+    settled = compose(deployment_next_pass(first, fresh, ready=True))
     assert cond(settled, READY) == ("True", "AllReplicasReady", "2 of 2 ready")
     assert fresh.condition(CACHE_RESOLVED) is None  # no cache referenced
 
@@ -436,14 +378,14 @@ def test_all_scheduled_and_all_ready() -> None:
 def test_a_partial_shortfall_is_insufficient_capacity_on_every_pass() -> None:
     """The reference reported "Scheduled 1 of 3" as True once one replica existed (gap 28)."""
     dep = deployment("qwen", replicas=3)
-    first = inputs(dep, [cluster("a", pool(nodes=1))])
+    first = deployment_inputs(dep, [cluster("a", pool(nodes=1))])
     fresh = compose(first)
     status, reason, message = cond(fresh, SCHEDULED)
     assert (status, reason) == ("False", "InsufficientCapacity")
     assert message.startswith("1/3 replicas scheduled; 0/1 clusters available: ")
     assert "insufficient nodes in pool default" in message
     assert ("Warning", "InsufficientCapacity") in events(fresh)
-    running = compose(next_pass(first, fresh, ready=True))
+    running = compose(deployment_next_pass(first, fresh, ready=True))
     assert cond(running, SCHEDULED)[:2] == ("False", "InsufficientCapacity")
     assert cond(running, READY) == ("False", "ReplicasStarting", "1 of 3 ready")
     assert running.status == {"replicas": {"total": 1, "ready": 1}}
@@ -451,7 +393,7 @@ def test_a_partial_shortfall_is_insufficient_capacity_on_every_pass() -> None:
 
 def test_nothing_placeable_is_not_ready_and_explains_every_cluster() -> None:
     dep = deployment("qwen", engines=[engine("main", member("Standalone", mem_at_least("200Gi")))])
-    out = compose(inputs(dep, [cluster("a"), cluster("b", ready=False)]))
+    out = compose(deployment_inputs(dep, [cluster("a"), cluster("b", ready=False)]))
     assert keys(out) == []
     assert out.ready is False
     status, reason, message = cond(out, SCHEDULED)
@@ -468,7 +410,7 @@ def test_nothing_placeable_is_not_ready_and_explains_every_cluster() -> None:
 def test_a_present_cache_resolves_and_narrows_new_placements_to_its_footprint() -> None:
     dep = deployment("qwen", cache="weights")
     fleet = [cluster("a", labels={"tier": "cpu"}), cluster("b", labels={"tier": "gpu"})]
-    out = compose(inputs(dep, fleet, cache=[cache_object(selector={"tier": "gpu"})]))
+    out = compose(deployment_inputs(dep, fleet, cache=[model_cache(selector={"tier": "gpu"})]))
     assert cond(out, CACHE_RESOLVED) == ("True", "Resolved", "ModelCache weights found")
     assert keys(out) == ["replica-b-0"]
     (found,) = replicas_of(out)
@@ -476,7 +418,7 @@ def test_a_present_cache_resolves_and_narrows_new_placements_to_its_footprint() 
 
 
 def test_an_unfetched_cache_waits_placing_nothing_new() -> None:
-    out = compose(inputs(deployment("qwen", cache="weights"), [cluster("a")]))
+    out = compose(deployment_inputs(deployment("qwen", cache="weights"), [cluster("a")]))
     assert keys(out) == []
     assert cond(out, CACHE_RESOLVED) == ("False", "Waiting", "waiting for ModelCache weights")
     assert cond(out, SCHEDULED)[:2] == ("False", "WaitingForModelCache")
@@ -484,25 +426,25 @@ def test_an_unfetched_cache_waits_placing_nothing_new() -> None:
     assert events(out) == []  # waiting is not a problem a person must act on
 
 
-@pytest.mark.parametrize("cache", [MISSING, ()], ids=["not-fetched", "not-found"])
+@pytest.mark.parametrize("cache", [NOT_FETCHED, ()], ids=["not-fetched", "not-found"])
 def test_an_unavailable_cache_keeps_the_running_replicas_and_holds_new_ones(
     cache: object,
 ) -> None:
     dep = deployment("qwen", replicas=1, cache="weights")
     fleet = [cluster("a"), cluster("b")]
-    first = inputs(dep, fleet, cache=[cache_object()])
-    running = next_pass(first, compose(first), ready=True)
+    first = deployment_inputs(dep, fleet, cache=[model_cache()])
+    running = deployment_next_pass(first, compose(first), ready=True)
     assert keys(compose(running)) == ["endpoint-a-0", "replica-a-0"]
     # The cache vanishes (or is not fetched yet) while the deployment scales up.
     required = {k: v for k, v in running.required.items() if k != REQUIRE_CACHE}
-    if cache is not MISSING:
+    if cache is not NOT_FETCHED:
         required[REQUIRE_CACHE] = ()
     scaled = attrs.evolve(running, composite=deployment("qwen", replicas=2, cache="weights"))
     out = compose(attrs.evolve(scaled, required=required))
     assert keys(out) == ["endpoint-a-0", "replica-a-0"]
     assert out.resource("replica-a-0").ready is True  # type: ignore[union-attr]
     status, reason, message = cond(out, CACHE_RESOLVED)
-    if cache is MISSING:
+    if cache is NOT_FETCHED:
         assert (status, reason) == ("False", "Waiting")
         assert cond(out, SCHEDULED)[:2] == ("False", "WaitingForModelCache")
     else:
@@ -514,9 +456,11 @@ def test_an_unavailable_cache_keeps_the_running_replicas_and_holds_new_ones(
 
 
 def test_an_unreadable_cache_is_reported_as_unreadable_and_holds_new_placements() -> None:
-    broken = cache_object()
+    broken = model_cache()
     broken["spec"]["sizeGiB"] = "lots"
-    out = compose(inputs(deployment("qwen", cache="weights"), [cluster("a")], cache=[broken]))
+    out = compose(
+        deployment_inputs(deployment("qwen", cache="weights"), [cluster("a")], cache=[broken])
+    )
     assert keys(out) == []
     status, reason, message = cond(out, CACHE_RESOLVED)
     assert (status, reason) == ("False", "InvalidModelCache")
@@ -532,7 +476,7 @@ def test_an_invalid_selector_on_a_live_deployment_holds_everything_it_runs() -> 
     dep = deployment("qwen")
     running, out = live(dep, [cluster("a")])
     assert keys(out) == ["endpoint-a-0", "replica-a-0"]
-    live_inputs = next_pass(running, out, ready=True)
+    live_inputs = deployment_next_pass(running, out, ready=True)
     typo = deployment(
         "qwen", engines=[engine("main", member("Standalone", 'device.driver == "gpu'))]
     )
@@ -551,7 +495,7 @@ def test_an_invalid_selector_on_a_live_deployment_holds_everything_it_runs() -> 
 
 def test_an_invalid_spec_on_a_live_deployment_holds_and_keeps_its_status() -> None:
     running, out = live(deployment("qwen"), [cluster("a")])
-    live_inputs = next_pass(running, out, ready=True)
+    live_inputs = deployment_next_pass(running, out, ready=True)
     status = api.ModelDeploymentStatus(replicas=api.ReplicaCounts(total=1, ready=1))
     bad = attrs.evolve(
         deployment("qwen"),
@@ -570,7 +514,7 @@ def test_an_invalid_spec_on_a_live_deployment_holds_and_keeps_its_status() -> No
 @pytest.mark.parametrize("missing", [REQUIRE_CLUSTERS, REQUIRE_REPLICAS])
 def test_an_unresolved_fleet_holds_the_live_replicas_and_asks_again(missing: str) -> None:
     running, out = live(deployment("qwen", replicas=2), [cluster("a"), cluster("b")])
-    live_inputs = next_pass(running, out, ready=True)
+    live_inputs = deployment_next_pass(running, out, ready=True)
     unresolved = attrs.evolve(
         live_inputs, required={k: v for k, v in live_inputs.required.items() if k != missing}
     )
@@ -584,7 +528,7 @@ def test_an_unresolved_fleet_holds_the_live_replicas_and_asks_again(missing: str
 
 def test_an_unreadable_fleet_object_holds_and_names_it() -> None:
     running, out = live(deployment("qwen"), [cluster("a")])
-    live_inputs = next_pass(running, out, ready=True)
+    live_inputs = deployment_next_pass(running, out, ready=True)
     broken = api.to_dict(cluster("b"))
     broken["status"]["gpuPools"][0]["nodes"] = "two"
     required = {
@@ -618,7 +562,7 @@ def test_requirements_ask_for_the_whole_fleet_and_the_referenced_cache() -> None
     def shape(c: Composition) -> list[tuple[str, str, str | None, Any, str | None]]:
         return [(r.key, r.kind, r.match_name, r.match_labels, r.namespace) for r in c.requirements]
 
-    without = compose(inputs(deployment("qwen"), [cluster("a")]))
+    without = compose(deployment_inputs(deployment("qwen"), [cluster("a")]))
     assert shape(without) == [
         (REQUIRE_CLUSTERS, "InferenceCluster", None, {}, None),
         (REQUIRE_REPLICAS, "ModelReplica", None, {}, None),
@@ -626,7 +570,7 @@ def test_requirements_ask_for_the_whole_fleet_and_the_referenced_cache() -> None
     # The requirements do not depend on the clusterSelector: narrowing it must not hide
     # the clusters existing replicas run on (the reference evicted them, gap 27).
     narrowed = deployment("qwen", cache="weights", selector={"region": "us-east"})
-    with_cache = compose(inputs(narrowed, [cluster("a")]))
+    with_cache = compose(deployment_inputs(narrowed, [cluster("a")]))
     assert shape(with_cache) == [
         *shape(without),
         (REQUIRE_CACHE, "ModelCache", "weights", None, "ml-team"),
@@ -639,7 +583,8 @@ def test_narrowing_the_cluster_selector_keeps_running_replicas() -> None:
     running, out = live(deployment("qwen"), fleet)
     assert keys(out) == ["endpoint-a-0", "replica-a-0"]
     narrowed = with_composite(
-        next_pass(running, out, ready=True), deployment("qwen", selector={"region": "west"})
+        deployment_next_pass(running, out, ready=True),
+        deployment("qwen", selector={"region": "west"}),
     )
     assert keys(compose(narrowed)) == ["endpoint-a-0", "replica-a-0"]
 
@@ -651,7 +596,7 @@ def test_every_new_replica_is_announced_once_including_on_scale_up() -> None:
     """The reference announced nothing once any replica existed (gap 33)."""
     dep = deployment("qwen")
     fleet = [cluster("a"), cluster("b")]
-    first = inputs(dep, fleet)
+    first = deployment_inputs(dep, fleet)
     fresh = compose(first)
     ((kind, reason),) = events(fresh)
     assert (kind, reason) == ("Normal", "Scheduled")
@@ -659,7 +604,7 @@ def test_every_new_replica_is_announced_once_including_on_scale_up() -> None:
     assert fresh.events[0].message == (
         f"Scheduled replica {replica['metadata']['name']} on cluster a (pools default)"
     )
-    running = next_pass(first, fresh, ready=True)
+    running = deployment_next_pass(first, fresh, ready=True)
     assert events(compose(running)) == []  # nothing new, nothing said
     scaled = compose(with_composite(running, deployment("qwen", replicas=2)))
     assert keys(scaled) == ["endpoint-a-0", "replica-a-0", "replica-b-0"]
@@ -671,7 +616,7 @@ def test_every_new_replica_is_announced_once_including_on_scale_up() -> None:
 def test_removals_are_announced_with_why() -> None:
     dep = deployment("qwen", replicas=2)
     running, out = live(dep, [cluster("a"), cluster("b")])
-    live_inputs = next_pass(running, out, ready=True)
+    live_inputs = deployment_next_pass(running, out, ready=True)
     down = compose(with_composite(live_inputs, deployment("qwen", replicas=1)))
     assert keys(down) == ["endpoint-a-0", "replica-a-0"]
     ((kind, reason),) = events(down)
@@ -689,8 +634,8 @@ def test_removals_are_announced_with_why() -> None:
 def test_composition_does_not_depend_on_input_order() -> None:
     dep = deployment("qwen", replicas=3, engines=[gang(2)], cache="weights")
     fleet = [cluster(n, pool(nodes=4)) for n in ("c", "a", "b")]
-    first = inputs(dep, fleet, cache=[cache_object()])
-    running = next_pass(first, compose(first), ready=True)
+    first = deployment_inputs(dep, fleet, cache=[model_cache()])
+    running = deployment_next_pass(first, compose(first), ready=True)
     forward = compose(running)
     backward = attrs.evolve(
         running,
