@@ -1,9 +1,9 @@
 """Builders for the ML composer tests: clusters, stamped replicas, observed state.
 
 Everything goes through the real API types, so a fixture cannot describe an
-object the product would reject; replicas are stamped from ModelDeployments
-the way the scheduler stamps them (a pool per member, DRA requests resolved
-with the pool's device class).
+object the product would reject. Replicas stamped from ModelDeployments come
+from the ModelDeployment composer itself (see ``deployment_inputs`` and
+``deployment_next_pass``), never from a hand-written imitation of it.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from modelplane_core import api
-from modelplane_core.api.meta import LABEL_CLUSTER, LABEL_DEPLOYMENT, LABEL_REPLICA_INDEX
+from modelplane_core.api.meta import LABEL_DEPLOYMENT
 from modelplane_core.compose.composition import Composition, Observed, ObservedResource
 from modelplane_core.compose.model_deployment import (
     REQUIRE_CACHE,
     REQUIRE_CLUSTERS,
     REQUIRE_REPLICAS,
 )
-from modelplane_core.compose.names import child_name
 from tests.k8s_schemas import validate_manifest
 from tests.support import shared_path
 
@@ -64,64 +63,6 @@ def cluster(
         status=status,
     )
     return api.to_dict(obj)
-
-
-def stamp_member(member: api.EngineMember, pool: str) -> api.ReplicaMember:
-    requests = None
-    if member.node_selector is not None:
-        requests = tuple(
-            api.ResolvedDeviceRequest(
-                name=d.name, count=d.count, device_class_name=GPU_CLASS, selectors=d.selectors
-            )
-            for d in member.node_selector.devices
-        )
-    return api.ReplicaMember(
-        role=member.role,
-        node_pool_name=pool,
-        device_requests=requests,
-        worker=member.worker,
-        template=member.template,
-    )
-
-
-def stamp_replica(
-    deployment: api.ModelDeployment,
-    cluster_name: str,
-    pools: Mapping[str, str] | str = "gpu",
-    index: int = 0,
-) -> api.ModelReplica:
-    """The ModelReplica the scheduler would stamp for ``deployment`` on ``cluster_name``."""
-    spec = deployment.spec
-    engines = tuple(
-        api.ReplicaEngine(
-            name=engine.name,
-            copies=engine.copies,
-            phase=engine.phase,
-            members=tuple(
-                stamp_member(m, pools if isinstance(pools, str) else pools[engine.name])
-                for m in engine.members
-            ),
-        )
-        for engine in spec.engines
-    )
-    name = deployment.metadata.name or ""
-    return api.ModelReplica(
-        metadata=api.ObjectMeta(
-            name=child_name(name, cluster_name, str(index)),
-            namespace=deployment.metadata.namespace,
-            labels={
-                LABEL_DEPLOYMENT: name,
-                LABEL_CLUSTER: cluster_name,
-                LABEL_REPLICA_INDEX: str(index),
-            },
-        ),
-        spec=api.ModelReplicaSpec(
-            cluster_name=cluster_name,
-            model_cache_ref=spec.model_cache_ref,
-            serving=spec.serving,
-            engines=engines,
-        ),
-    )
 
 
 def inner(manifest: Mapping[str, Any]) -> dict[str, Any]:
