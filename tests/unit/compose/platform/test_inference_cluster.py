@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+import pytest
 
 from modelplane_core import api
 from modelplane_core.compose import inference_cluster
@@ -16,6 +17,7 @@ from modelplane_core.compose.inference_cluster import (
 )
 from tests.unit.compose.platform.fixtures import (
     condition_of,
+    converge,
     example,
     existing_cluster,
     gpu_device,
@@ -432,3 +434,79 @@ def test_duplicate_pool_names_never_duplicate_a_node_pool() -> None:
         names = [p["name"] for p in manifest(composition, "gke-cluster")["spec"]["nodePools"]]
         assert names == ["system", "a"]
         assert schema_problems(composition) == []
+
+
+def _live_gke(pools: list[api.NodePool], classes: list[api.InferenceClass]) -> Any:
+    """A converged GKE cluster: cloud cluster, provider config and stack all healthy."""
+    cluster = provisioned_cluster("c", "GKE", pools)
+    inputs = Observed(composite=cluster, required=required_classes(cluster, classes))
+    return converge(inference_cluster.compose, inputs, ready_status)
+
+
+BAD_CLASS = inference_class("gke-b", provider="GKE", devices=(gpu_device(device_class_name=None),))
+HEALTHY = [pool("a", "gke-l4", nodes=2, zones=("z",)), pool("b", "gke-b", nodes=1, zones=("z",))]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "pools", "classes", "named", "published"),
+    [
+        ("missing-class", HEALTHY, [GKE_L4], ["pool 'b'", "spec.nodePools[1].className"], ["a"]),
+        (
+            "zero-nodes",
+            [HEALTHY[0], attrs.evolve(HEALTHY[1], node_count=0)],
+            [GKE_L4, inference_class("gke-b", provider="GKE")],
+            ["pool 'b'", "spec.nodePools[1].nodeCount"],
+            ["a", "b"],
+        ),
+        (
+            "duplicate-name",
+            [*HEALTHY, pool("a", "gke-b", nodes=7, zones=("z",))],
+            [GKE_L4, inference_class("gke-b", provider="GKE")],
+            ["pool 'a'", "spec.nodePools[2].name"],
+            ["a", "b"],
+        ),
+        (
+            "dra-device-without-class",
+            HEALTHY,
+            [GKE_L4, BAD_CLASS],
+            ["pool 'b'", "spec.nodePools[1].className", "spec.devices[0].deviceClassName"],
+            ["a"],
+        ),
+    ],
+)
+def test_bad_pool_input_on_a_live_cluster_is_named_and_tears_nothing_down(
+    breakage: str,
+    pools: list[api.NodePool],
+    classes: list[api.InferenceClass],
+    named: list[str],
+    published: list[str],
+) -> None:
+    """Issue 6: a condition naming the pool and field; no crash; healthy pools untouched."""
+    inputs, running = _live_gke(HEALTHY, [GKE_L4, inference_class("gke-b", provider="GKE")])
+    before = manifest(running, "gke-cluster")["spec"]["nodePools"]
+    assert [p["name"] for p in running.status["gpuPools"]] == ["a", "b"]
+    edited = attrs.evolve(
+        inputs.composite, spec=attrs.evolve(inputs.composite.spec, node_pools=tuple(pools))
+    )
+    broken = inference_cluster.compose(
+        attrs.evolve(inputs, composite=edited, required=required_classes(edited, classes))
+    )
+    # Nothing that runs is dropped or loses readiness, and every healthy node pool stays as it is.
+    assert keys(broken) == keys(running)
+    assert [r.ready for r in broken.resources] == [r.ready for r in running.resources]
+    node_pools = manifest(broken, "gke-cluster")["spec"]["nodePools"]
+    # No node pool removed or duplicated.
+    assert [p["name"] for p in node_pools] == [p["name"] for p in before] == ["system", "a", "b"]
+    after = {p["name"]: p for p in node_pools}
+    assert after["a"] == before[1]
+    assert manifest(broken, SERVING_STACK_KEY) == manifest(running, SERVING_STACK_KEY)
+    assert broken.status["providerConfigRef"] == running.status["providerConfigRef"]
+    # The healthy pool is still offered to the scheduler at its size.
+    gpu_pools = {p["name"]: p["nodes"] for p in broken.status["gpuPools"]}
+    assert list(gpu_pools) == published
+    assert gpu_pools["a"] == 2
+    message = condition_of(broken, "PoolsPublished").message or ""
+    for text in named:
+        assert text in message, f"{breakage}: {text!r} not in {message!r}"
+    assert condition_of(broken, "Accepted").status == "True"
+    assert schema_problems(broken) == []
