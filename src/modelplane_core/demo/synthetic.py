@@ -19,7 +19,6 @@ from modelplane_core.api.inference_cluster import (
     ClusterSourceSpec,
     ExistingCluster,
     GatewayStatus,
-    GpuPool,
     InferenceCluster,
     InferenceClusterSpec,
     InferenceClusterStatus,
@@ -28,6 +27,7 @@ from modelplane_core.api.inference_cluster import (
     ProviderConfigReference,
 )
 from modelplane_core.api.meta import Condition, LabelSelector, ObjectMeta, Taint
+from modelplane_core.api.model_cache import HuggingFaceSource, ModelCache, ModelCacheSpec
 from modelplane_core.api.model_deployment import (
     DeviceRequest,
     DeviceSelector,
@@ -41,6 +41,7 @@ from modelplane_core.api.model_deployment import (
     WorkerSpec,
 )
 from modelplane_core.api.pods import Container, PodSpec, PodTemplate
+from modelplane_core.compose.platform.pools import review_pools
 
 GPU = "gpu.nvidia.com"
 REGIONS = ("us-east", "us-west", "us-central", "eu-central", "eu-north", "ap-south")
@@ -84,11 +85,21 @@ def classes() -> list[InferenceClass]:
     ]
 
 
+_CLASSES: dict[str, InferenceClass] = {c.metadata.name or "": c for c in classes()}
+
+
 @attrs.frozen(kw_only=True)
 class SyntheticFleet:
     classes: tuple[InferenceClass, ...]
     clusters: tuple[InferenceCluster, ...]
     deployments: tuple[ModelDeployment, ...]
+    # One per gang deployment: multi-node engines stage their weights through a cache.
+    caches: tuple[ModelCache, ...] = ()
+
+    @property
+    def objects(self) -> list[object]:
+        """Everything, platform first: what ``simulation.dry_run`` takes."""
+        return [*self.classes, *self.clusters, *self.caches, *self.deployments]
 
 
 def _cluster(rng: random.Random, index: int) -> InferenceCluster:
@@ -106,24 +117,24 @@ def _cluster(rng: random.Random, index: int) -> InferenceCluster:
         if rng.random() < 0.03
         else None
     )
+    spec = InferenceClusterSpec(
+        cluster=ClusterSourceSpec(
+            source="Existing",
+            existing=ExistingCluster(secret_ref=KubeconfigSecretRef(name=f"{name}-kubeconfig")),
+        ),
+        node_pools=tuple(NodePool(name=p, class_name=c, node_count=n) for p, c, n in pools),
+        taints=taints,
+    )
     return InferenceCluster(
         metadata=ObjectMeta(
             name=name, labels={"modelplane.ai/region": region, "tier": rng.choice(("prod", "dev"))}
         ),
-        spec=InferenceClusterSpec(
-            cluster=ClusterSourceSpec(
-                source="Existing",
-                existing=ExistingCluster(secret_ref=KubeconfigSecretRef(name=f"{name}-kubeconfig")),
-            ),
-            node_pools=tuple(NodePool(name=p, class_name=c, node_count=n) for p, c, n in pools),
-            taints=taints,
-        ),
+        spec=spec,
         status=InferenceClusterStatus(
             provider_config_ref=ProviderConfigReference(name=f"{name}-pc"),
             gateway=GatewayStatus(address=f"10.{index // 250}.{index % 250}.1"),
-            gpu_pools=tuple(
-                GpuPool(name=p, nodes=n, devices=CLASS_DEVICES[c]) for p, c, n in pools
-            ),
+            # Published exactly as the InferenceCluster composer publishes pools.
+            gpu_pools=review_pools(spec, _CLASSES).gpu_pools,
             conditions=(
                 Condition(type="Ready", status="True" if rng.random() > 0.02 else "False"),
             ),
@@ -219,11 +230,27 @@ def _deployment(rng: random.Random, index: int) -> ModelDeployment:
     )
 
 
+def _cache(deployment: ModelDeployment) -> ModelCache | None:
+    ref = deployment.spec.model_cache_ref
+    if ref is None:
+        return None
+    return ModelCache(
+        metadata=ObjectMeta(name=ref.name, namespace=deployment.metadata.namespace),
+        spec=ModelCacheSpec(
+            source="HuggingFace",
+            hugging_face=HuggingFaceSource(repo=f"example/{ref.name}", size_gib=500),
+        ),
+    )
+
+
 def fleet(clusters: int = 200, deployments: int = 200, seed: int = 0) -> SyntheticFleet:
     """A reproducible fleet of ``clusters`` clusters and ``deployments`` deployments."""
     rng = random.Random(seed)
+    built_clusters = tuple(_cluster(rng, i) for i in range(clusters))
+    built_deployments = tuple(_deployment(rng, i) for i in range(deployments))
     return SyntheticFleet(
         classes=tuple(classes()),
-        clusters=tuple(_cluster(rng, i) for i in range(clusters)),
-        deployments=tuple(_deployment(rng, i) for i in range(deployments)),
+        clusters=built_clusters,
+        deployments=built_deployments,
+        caches=tuple(c for c in map(_cache, built_deployments) if c is not None),
     )

@@ -10,7 +10,8 @@ onto the eligible cluster hosting the fewest of the deployment's replicas.
     result.placements, result.summary()
 """
 
-from modelplane_core.scheduling.fleet import CacheFootprint, CacheState, Fleet, schedule
+from modelplane_core.scheduling.eligibility import CacheFootprint, CacheState
+from modelplane_core.scheduling.fleet import Fleet, schedule
 from modelplane_core.scheduling.outcome import (
     ClusterReason,
     Dropped,

@@ -12,17 +12,24 @@ fixed order, whatever order the inputs came in.
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Literal
 
 import attrs
 
 from modelplane_core.api.inference_cluster import InferenceCluster
-from modelplane_core.api.meta import Taint, Toleration, tolerated
+from modelplane_core.api.meta import Toleration
 from modelplane_core.api.model_deployment import ModelDeployment
 from modelplane_core.api.model_replica import ModelReplica
 from modelplane_core.scheduling.assignment import assign_pools, shortage
+from modelplane_core.scheduling.eligibility import (
+    CacheFootprint,
+    Eligibility,
+    eligibility,
+    filter_key,
+    untolerated,
+)
 from modelplane_core.scheduling.matching import engine_fit, engine_options
 from modelplane_core.scheduling.outcome import (
     ClusterReason,
@@ -32,7 +39,6 @@ from modelplane_core.scheduling.outcome import (
     InvalidSelector,
     MemberPlacement,
     Placement,
-    ReasonCode,
     Schedule,
 )
 from modelplane_core.scheduling.requirements import (
@@ -47,22 +53,6 @@ from modelplane_core.scheduling.views import (
     cluster_view,
     replica_view,
 )
-
-CacheState = Literal["Present", "Absent", "Unknown"]
-
-
-@attrs.frozen(kw_only=True)
-class CacheFootprint:
-    """The ModelCache a deployment references, as far as it is known.
-
-    ``Present`` narrows new placements to the cache's ``selector``; ``Absent``
-    (not found) and ``Unknown`` (not fetched yet) hold new placements while
-    keeping every replica that runs.
-    """
-
-    name: str
-    state: CacheState
-    selector: Mapping[str, str] | None = None
 
 
 class Fleet:
@@ -79,6 +69,19 @@ class Fleet:
         }
         self.free: dict[tuple[str, str], int] = {
             (c.name, p.name): p.nodes for c in self.clusters.values() for p in c.pools
+        }
+        # Pass-wide memos, each keyed by everything its answer depends on.
+        self._eligibility: dict[Hashable, Eligibility] = {}
+        self._fits: dict[Hashable, tuple[EnginePlacement, ...] | _Shortfall] = {}
+        # Clusters built from the same classes share a pool-set id, and so their fits.
+        pool_sets: dict[tuple[tuple[str, str], ...], int] = {}
+        self._pool_set: dict[str, int] = {
+            c.name: pool_sets.setdefault(c.pool_set_signature, len(pool_sets))
+            for c in self.clusters.values()
+        }
+        # Each cluster's ledger keys in pool order, for reading its free-node vector fast.
+        self._ledger_keys: dict[str, tuple[tuple[str, str], ...]] = {
+            c.name: tuple((c.name, p.name) for p in c.pools) for c in self.clusters.values()
         }
         self._by_deployment: dict[tuple[str, str], list[ReplicaView]] = defaultdict(list)
         for replica in replicas:
@@ -97,6 +100,20 @@ class Fleet:
 
     def free_nodes(self, cluster: str, pool: str) -> int:
         return self.free.get((cluster, pool), 0)
+
+    def eligibility(
+        self,
+        selector: Mapping[str, str],
+        cache: CacheFootprint | None,
+        tolerations: tuple[Toleration, ...],
+    ) -> Eligibility:
+        """The cluster filter for new replicas, computed once per distinct input in a pass."""
+        key = filter_key(selector, cache, tolerations)
+        found = self._eligibility.get(key)
+        if found is None:
+            found = eligibility(self.clusters.values(), selector, cache, tolerations)
+            self._eligibility[key] = found
+        return found
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -159,6 +176,8 @@ class _Plan:
         self.fleet = fleet
         self.deployment = deployment
         self.engines = engines
+        # Engine names and requirement signatures: the part of a fit this replica decides.
+        self.engines_key = tuple((e.name, e.signature) for e in engines)
         self.cache = cache
         spec = deployment.spec
         self.tolerations: tuple[Toleration, ...] = spec.tolerations or ()
@@ -213,7 +232,7 @@ class _Plan:
                     view, "MalformedIdentity", "the replica-index label is missing or malformed"
                 )
                 continue
-            drain = _untolerated(cluster.taints, self.tolerations, ("NoExecute",))
+            drain = untolerated(cluster.taints, self.tolerations, ("NoExecute",))
             if drain is not None:
                 self._drop(
                     view, "Drained", f"cluster {cluster.name!r} has untolerated taint {drain}"
@@ -319,7 +338,7 @@ class _Plan:
     def _healthy(self, cluster: ClusterView) -> bool:
         return (
             cluster.serving
-            and _untolerated(cluster.taints, self.tolerations, ("NoSchedule", "NoExecute")) is None
+            and untolerated(cluster.taints, self.tolerations, ("NoSchedule", "NoExecute")) is None
         )
 
     # -- fill ----------------------------------------------------------------------------
@@ -335,89 +354,51 @@ class _Plan:
 
     def _fill(self) -> list[ClusterReason]:
         wanted = self.deployment.spec.replicas
-        reasons: dict[str, ClusterReason] = {}
-        conflict = self._selector_conflict()
-        load: dict[str, int] = defaultdict(int)
-        for placed_on, _index in self.placements:
-            load[placed_on] += 1
-        heap: list[tuple[int, str]] = []
-        for candidate in self.fleet.clusters.values():
-            reason = conflict or self._ineligible(candidate)
-            if reason is not None:
-                reasons[candidate.name] = attrs.evolve(reason, cluster=candidate.name)
-            else:
-                heap.append((load[candidate.name], candidate.name))
+        if len(self.placements) >= wanted:
+            return []
+        filtered = self.fleet.eligibility(self.selector, self.cache, self.tolerations)
+        load = Counter(placed_on for placed_on, _index in self.placements)
+        heap = [(load[name], name) for name in filtered.eligible]
         heapq.heapify(heap)
+        short: dict[str, ClusterReason] = {}
         while len(self.placements) < wanted and heap:
             count, name = heapq.heappop(heap)
-            cluster = self.fleet.clusters[name]
-            result = self._fit(cluster)
+            result = self._fit(self.fleet.clusters[name])
             if isinstance(result, ClusterReason):
                 # The ledger only shrinks during a fill, so a cluster that cannot take a
                 # replica now cannot take one later in this fill either.
-                reasons[name] = result
+                short[name] = result
                 continue
             index = _lowest_free_index({i for c, i in self.placements if c == name})
-            placement = Placement(cluster=name, index=index, engines=result)
-            self._accept(placement)
+            self._accept(Placement(cluster=name, index=index, engines=result))
             heapq.heappush(heap, (count + 1, name))
+        if len(self.placements) >= wanted:
+            return []
+        reasons = {**filtered.reasons, **short}
         return [reasons[name] for name in sorted(reasons)]
 
-    def _selector_conflict(self) -> ClusterReason | None:
-        if self.cache is None or not self.cache.selector:
-            return None
-        for key, value in sorted(self.cache.selector.items()):
-            if key in self.selector and self.selector[key] != value:
-                return ClusterReason(
-                    cluster="",
-                    code="ConflictingSelectors",
-                    summary=f"clusterSelector conflicts with ModelCache {self.cache.name!r}",
-                    detail=(
-                        f"the deployment selects {key}={self.selector[key]} but ModelCache "
-                        f"{self.cache.name!r} is staged only on {key}={value}; no cluster can "
-                        "satisfy both"
-                    ),
-                )
-        return None
-
-    def _ineligible(self, cluster: ClusterView) -> ClusterReason | None:
-        def reason(code: ReasonCode, summary: str, detail: str) -> ClusterReason:
-            return ClusterReason(cluster=cluster.name, code=code, summary=summary, detail=detail)
-
-        if not cluster.ready:
-            return reason("NotReady", "not ready", f"cluster {cluster.name!r} is not Ready")
-        if not cluster.gateway_address:
-            return reason(
-                "NoGateway",
-                "no gateway address",
-                f"cluster {cluster.name!r} publishes no gateway address",
-            )
-        missing = _mismatch(self.selector, cluster.labels)
-        if missing is not None:
-            return reason(
-                "ClusterSelector",
-                "didn't match clusterSelector",
-                f"cluster {cluster.name!r} does not carry the label {missing}",
-            )
-        if self.cache is not None and self.cache.selector:
-            missing = _mismatch(self.cache.selector, cluster.labels)
-            if missing is not None:
-                return reason(
-                    "CacheFootprint",
-                    f"outside ModelCache {self.cache.name!r} footprint",
-                    f"ModelCache {self.cache.name!r} is not staged on cluster {cluster.name!r} "
-                    f"(it needs the label {missing})",
-                )
-        taint = _untolerated(cluster.taints, self.tolerations, ("NoSchedule", "NoExecute"))
-        if taint is not None:
-            return reason(
-                "Taint",
-                f"had untolerated taint {taint}",
-                f"cluster {cluster.name!r} has taint {taint}",
-            )
-        return None
-
     def _fit(self, cluster: ClusterView) -> tuple[EnginePlacement, ...] | ClusterReason:
+        """This replica's engines on ``cluster``'s pools as free now, or why they do not fit.
+
+        The answer depends only on the engines, the cluster's pools and their free
+        nodes, so it is memoized on exactly that for the whole pass: clusters built
+        from the same classes with the same free nodes are solved once.
+        """
+        free = tuple(map(self.fleet.free.__getitem__, self.fleet._ledger_keys[cluster.name]))
+        key = (self.engines_key, self.fleet._pool_set[cluster.name], free)
+        found = self.fleet._fits.get(key)
+        if found is None:
+            found = self._solve(
+                cluster, dict(zip((p.name for p in cluster.pools), free, strict=True))
+            )
+            self.fleet._fits[key] = found
+        if isinstance(found, _Shortfall):
+            return found.reason(cluster.name)
+        return found
+
+    def _solve(
+        self, cluster: ClusterView, free: Mapping[str, int]
+    ) -> tuple[EnginePlacement, ...] | _Shortfall:
         per_engine = []
         for engine in self.engines:
             found = engine_options(engine, cluster.pools)
@@ -426,29 +407,40 @@ class _Plan:
                     "; ".join(f"pool {p}: {r}" for p, r in found.rejected)
                     or "the cluster publishes no pools"
                 )
-                return ClusterReason(
-                    cluster=cluster.name,
+                return _Shortfall(
                     code="NoPool",
                     summary=f'no pool satisfies engine "{engine.name}"',
-                    detail=(
-                        f'no pool of cluster {cluster.name!r} satisfies engine "{engine.name}": '
-                        f"{why}"
-                    ),
+                    before="no pool of cluster ",
+                    after=f' satisfies engine "{engine.name}": {why}',
                 )
             per_engine.append(found.options)
-        free = {p.name: self.fleet.free_nodes(cluster.name, p.name) for p in cluster.pools}
         chosen = assign_pools(per_engine, free)
         if chosen is None:
             text = shortage(per_engine, free, [e.name for e in self.engines])
-            return ClusterReason(
-                cluster=cluster.name,
-                code="InsufficientNodes",
-                summary=text,
-                detail=f"cluster {cluster.name!r}: {text}",
+            return _Shortfall(
+                code="InsufficientNodes", summary=text, before="cluster ", after=f": {text}"
             )
         return tuple(
             _engine_placement(engine, option.pool, option.fit.members)
             for engine, option in zip(self.engines, chosen, strict=True)
+        )
+
+
+@attrs.frozen(kw_only=True)
+class _Shortfall:
+    """A cluster-independent "does not fit", made a ClusterReason for each cluster it hits."""
+
+    code: Literal["NoPool", "InsufficientNodes"]
+    summary: str
+    before: str  # the detail reads: before + repr(cluster name) + after
+    after: str
+
+    def reason(self, cluster: str) -> ClusterReason:
+        return ClusterReason(
+            cluster=cluster,
+            code=self.code,
+            summary=self.summary,
+            detail=f"{self.before}{cluster!r}{self.after}",
         )
 
 
@@ -481,23 +473,6 @@ def _lowest_free_index(taken: set[int]) -> int:
     while index in taken:
         index += 1
     return index
-
-
-def _mismatch(selector: Mapping[str, str], labels: Mapping[str, str]) -> str | None:
-    for key, value in sorted(selector.items()):
-        if labels.get(key) != value:
-            return f"{key}={value}"
-    return None
-
-
-def _untolerated(
-    taints: tuple[Taint, ...], tolerations: tuple[Toleration, ...], effects: tuple[str, ...]
-) -> str | None:
-    for taint in taints:
-        if taint.effect in effects and not tolerated(taint, tolerations):
-            value = f"={taint.value}" if taint.value else ""
-            return f"{taint.key}{value}:{taint.effect}"
-    return None
 
 
 def schedule(

@@ -1,0 +1,59 @@
+"""Fleet scheduler benchmark: one full pass over generated fleets, and how cost grows.
+
+Run: ``python benchmarks/schedule_bench.py [--sizes 200x200,1000x2000] [--repeat 3]``
+
+Each size is a seeded synthetic fleet (``modelplane_core.demo.synthetic``: a
+handful of GPU classes over many clusters, a mix of single-GPU, 8-GPU, gang
+and prefill/decode deployments). One pass schedules every deployment in order
+on one Fleet, each seeing the placements before it -- what ``modelplane
+schedule --synthetic CxD`` does. Reported: the best of ``--repeat`` runs, the
+cost per deployment and per (cluster x deployment) pair, which stays flat when
+cost grows linearly in clusters x deployments, and the CEL evaluations run
+(memo misses). Numbers are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from modelplane_core.demo import synthetic
+from modelplane_core.simulation import dry_run
+
+DEFAULT_SIZES = "50x50,100x100,200x200,400x400,500x1000,1000x1000,1000x2000"
+
+
+def _size(text: str) -> tuple[int, int]:
+    clusters, deployments = text.lower().split("x")
+    return int(clusters), int(deployments)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="CLUSTERSxDEPLOYMENTS,...")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size; the best is shown")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    header = (
+        f"{'clusters':>8} {'deployments':>11} {'replicas':>13} {'seconds':>9} "
+        f"{'ms/deploy':>9} {'us/pair':>8} {'cel evals':>9}"
+    )
+    print(header)
+    for clusters, deployments in map(_size, args.sizes.split(",")):
+        fleet = synthetic.fleet(clusters, deployments, seed=args.seed)
+        objects = fleet.objects
+        best = float("inf")
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            result = dry_run(objects)
+            best = min(best, time.perf_counter() - started)
+        print(
+            f"{clusters:>8} {deployments:>11} {f'{result.placed}/{result.wanted}':>13} "
+            f"{best:>9.3f} {1000 * best / deployments:>9.3f} "
+            f"{1e6 * best / (clusters * deployments):>8.3f} {result.cel_evaluations:>9}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""A fleet dry run over manifests: where would these deployments land, and why not.
+
+``modelplane schedule`` and notebooks hold manifests, not a running control
+plane, so their InferenceClusters usually carry no status: nothing has
+published ``status.gpuPools`` yet. A dry run publishes those pools exactly as
+the InferenceCluster composer does (``compose.platform.pools``, the one source
+of truth for pools), counts such clusters Ready with a gateway, and schedules
+every ModelDeployment in the given order on one :class:`Fleet`, so each
+deployment sees the replicas placed before it, as consecutive reconciles of a
+real control plane would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from modelplane_core import cel
+from modelplane_core.api.inference_class import InferenceClass
+from modelplane_core.api.inference_cluster import (
+    GatewayStatus,
+    InferenceCluster,
+    InferenceClusterStatus,
+)
+from modelplane_core.api.meta import Condition
+from modelplane_core.api.model_cache import ModelCache
+from modelplane_core.api.model_deployment import ModelDeployment
+from modelplane_core.api.model_replica import ModelReplica
+from modelplane_core.compose.platform.pools import review_pools
+from modelplane_core.scheduling.eligibility import CacheFootprint
+from modelplane_core.scheduling.fleet import Fleet
+from modelplane_core.scheduling.outcome import Schedule
+
+# The gateway a dry-run cluster is assumed to have; never shown as a real address.
+DRY_RUN_GATEWAY = "dry-run.invalid"
+
+
+@attrs.frozen(kw_only=True)
+class PoolNotice:
+    """A pool the dry run could not publish as written (missing class, bad size, ...)."""
+
+    cluster: str
+    message: str
+
+
+@attrs.frozen(kw_only=True)
+class DryRun:
+    """Every deployment's schedule, in input order, and what shaped the fleet."""
+
+    schedules: tuple[Schedule, ...]
+    clusters: tuple[InferenceCluster, ...]
+    notices: tuple[PoolNotice, ...]
+    cel_evaluations: int
+
+    @property
+    def wanted(self) -> int:
+        return sum(s.wanted for s in self.schedules)
+
+    @property
+    def placed(self) -> int:
+        return sum(s.placed for s in self.schedules)
+
+    @property
+    def complete(self) -> bool:
+        """Every replica of every deployment placed, and every selector valid."""
+        return all(s.shortfall == 0 and s.invalid is None for s in self.schedules)
+
+
+def publish(
+    cluster: InferenceCluster, classes: Mapping[str, InferenceClass]
+) -> tuple[InferenceCluster, list[PoolNotice]]:
+    """``cluster`` as the scheduler would see it once its composer has run.
+
+    A cluster that already publishes ``status.gpuPools`` is taken as observed
+    (its readiness included). One without gets the pools its composer would
+    publish and is counted Ready with a gateway address: the dry run asks
+    "where would this land", not "is the cluster up yet".
+    """
+    if cluster.status is not None and cluster.status.gpu_pools is not None:
+        return cluster, []
+    review = review_pools(cluster.spec, classes)
+    name = cluster.metadata.name or ""
+    notices = [PoolNotice(cluster=name, message=str(p)) for p in review.problems]
+    status = cluster.status or InferenceClusterStatus()
+    published = attrs.evolve(
+        status,
+        gpu_pools=review.gpu_pools,
+        gateway=status.gateway or GatewayStatus(address=DRY_RUN_GATEWAY),
+        conditions=(Condition(type="Ready", status="True", reason="DryRun"),),
+    )
+    return attrs.evolve(cluster, status=published), notices
+
+
+def footprint(
+    deployment: ModelDeployment, caches: Mapping[tuple[str, str], ModelCache]
+) -> CacheFootprint | None:
+    """The referenced ModelCache's footprint: Present with its selector, or Absent."""
+    ref = deployment.spec.model_cache_ref
+    if ref is None:
+        return None
+    namespace = deployment.metadata.namespace or "default"
+    found = caches.get((namespace, ref.name))
+    if found is None:
+        return CacheFootprint(name=ref.name, state="Absent")
+    selector = found.spec.cluster_selector
+    return CacheFootprint(
+        name=ref.name,
+        state="Present",
+        selector=dict(selector.match_labels or {}) if selector else None,
+    )
+
+
+def dry_run(objects: Iterable[object]) -> DryRun:
+    """Schedule every ModelDeployment among ``objects`` against the rest of them.
+
+    ``objects`` are typed API objects (anything else is ignored): InferenceClasses,
+    InferenceClusters, ModelCaches, existing ModelReplicas and the deployments,
+    which are scheduled in the order given.
+    """
+    items = list(objects)
+    classes = {o.metadata.name or "": o for o in items if isinstance(o, InferenceClass)}
+    caches = {
+        (o.metadata.namespace or "default", o.metadata.name or ""): o
+        for o in items
+        if isinstance(o, ModelCache)
+    }
+    clusters: list[InferenceCluster] = []
+    notices: list[PoolNotice] = []
+    for cluster in (o for o in items if isinstance(o, InferenceCluster)):
+        published, found = publish(cluster, classes)
+        clusters.append(published)
+        notices.extend(found)
+    replicas = [o for o in items if isinstance(o, ModelReplica)]
+    deployments = [o for o in items if isinstance(o, ModelDeployment)]
+    before = cel.evaluation_count()
+    schedules = schedule_in_order(deployments, clusters, replicas, caches)
+    return DryRun(
+        schedules=tuple(schedules),
+        clusters=tuple(clusters),
+        notices=tuple(notices),
+        cel_evaluations=cel.evaluation_count() - before,
+    )
+
+
+def schedule_in_order(
+    deployments: Sequence[ModelDeployment],
+    clusters: Sequence[InferenceCluster],
+    replicas: Sequence[ModelReplica],
+    caches: Mapping[tuple[str, str], ModelCache],
+) -> list[Schedule]:
+    """One fleet pass: each deployment is scheduled seeing the placements before it."""
+    fleet = Fleet(clusters, replicas)
+    return [fleet.schedule(d, footprint(d, caches)) for d in deployments]
