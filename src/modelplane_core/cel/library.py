@@ -43,7 +43,6 @@ from modelplane_core.cel.types import (
     map_of,
 )
 
-INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 
@@ -81,12 +80,6 @@ def _global(*params: CelType, result: CelType) -> Overload:
 
 
 # --- Kubernetes quantity library --------------------------------------------------
-
-
-def _int(value: int) -> celtypes.IntType:
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise ValueError(f"integer {value} overflows int64")
-    return celtypes.IntType(value)
 
 
 def _quantity(text: Any) -> Quantity:
@@ -175,16 +168,21 @@ def _as_semver(value: Any, function: str) -> Semver:
     raise TypeError(f"{function}() needs a semver, got {type(value).__name__}")
 
 
+def _uint64_as_int(value: int) -> celtypes.IntType:
+    """Go's ``types.Int(v)`` of a uint64: semver parts above 2^63 - 1 wrap negative."""
+    return celtypes.IntType(value - 2**64 if value > INT64_MAX else value)
+
+
 def _major(value: Any) -> celtypes.IntType:
-    return _int(_as_semver(value, "major").major)
+    return _uint64_as_int(_as_semver(value, "major").major)
 
 
 def _minor(value: Any) -> celtypes.IntType:
-    return _int(_as_semver(value, "minor").minor)
+    return _uint64_as_int(_as_semver(value, "minor").minor)
 
 
 def _patch(value: Any) -> celtypes.IntType:
-    return _int(_as_semver(value, "patch").patch)
+    return _uint64_as_int(_as_semver(value, "patch").patch)
 
 
 # --- comparisons shared by both libraries -------------------------------------------

@@ -10,10 +10,23 @@ saturation of binary-suffixed values at ±(2^63 - 1), and exact comparison
 across units (``200M == 0.2G``, ``50M < 50Mi``).
 
 Kubernetes stores a quantity either as a small ``int64 x 10^scale`` pair or as
-an arbitrary-precision decimal, and ``isInteger()`` / ``asInteger()`` answer
-true only for the first (so ``quantity("1.0").isInteger()`` is false there).
-``Quantity`` keeps that representation alongside the exact value so those two
-functions agree with Kubernetes too; see ``docs/cel.md``.
+an arbitrary-precision ``inf.Dec`` (an unscaled integer and a scale), and three
+library functions observe which: ``isInteger()`` / ``asInteger()`` answer true
+only for an int64 pair with a scale >= 0 (so ``quantity("1.0")`` and even
+``quantity("0m")`` are not integers there), and ``asApproximateFloat()``
+multiplies the float of the unscaled integer by ``math.Pow10(scale)`` in
+float64 arithmetic (so ``quantity("0.3").asApproximateFloat()`` is
+0.30000000000000004, not 0.3). ``Quantity`` keeps that representation
+alongside the exact value so these functions agree with Kubernetes too; see
+``docs/cel.md``.
+
+Parsing and arithmetic follow the released ``resource`` package (1.33-1.35).
+``str()`` is its ``String()`` canonical form, except where that form has no
+suffix for the value and released Kubernetes silently drops the magnitude
+(``1000E`` printed as ``1``, ``2^70`` BinarySI printed as ``1``): there we
+print the exact decimal-exponent form upstream now emits (``1e21``,
+``1180591620717411303424``). We also never reuse the caller's text the way
+``String()`` does after a parse (it returns ``"+5"`` and ``"007"`` verbatim).
 
 The value itself is kept exactly as ``mantissa x 10^exponent`` (no floats, no
 ``Decimal`` context): comparisons never materialise ``10^exponent``, so a
@@ -40,12 +53,17 @@ _DECIMAL_SUFFIXES: Final = {
 }  # fmt: skip
 _BINARY_SUFFIXES: Final = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DECIMAL_BY_EXPONENT: Final = {e: s for s, e in _DECIMAL_SUFFIXES.items()}
-_BINARY_BY_POWER: Final = {e // 10: s for s, e in _BINARY_SUFFIXES.items()}
+_BINARY_BY_POWER: Final = {0: "", **{e // 10: s for s, e in _BINARY_SUFFIXES.items()}}
 _SUFFIX_CHARS: Final = frozenset("eEinumkKMGTP")
 _SIGNED_INT: Final = re.compile(r"[+-]?[0-9]+")
 # Arithmetic and rendering expand 10^k only below this; beyond it a value is hostile input.
 _MAX_EXPANDED_DIGITS: Final = 4096
 _ALLOWED: Final = "n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or an exponent such as e3 or E-2"
+
+# Go's math.Pow10 tables: each entry is the float64 nearest its decimal literal.
+_POW10: Final = tuple(float(f"1e{i}") for i in range(32))
+_POW10_UP32: Final = tuple(float(f"1e{32 * i}") for i in range(10))
+_POW10_DOWN32: Final = tuple(float(f"1e-{32 * i}") for i in range(11))
 
 
 class QuantityError(ValueError):
@@ -54,6 +72,11 @@ class QuantityError(ValueError):
 
 def _in_int64(value: int) -> bool:
     return INT64_MIN <= value <= INT64_MAX
+
+
+def _wrap_int32(value: int) -> int:
+    """Go's int32 arithmetic: Kubernetes keeps scales in int32 and lets them wrap."""
+    return (value + 2**31) % 2**32 - 2**31
 
 
 def _digits(value: int) -> int:
@@ -69,25 +92,57 @@ def _strip_tens(mantissa: int, exponent: int) -> tuple[int, int]:
     return mantissa, exponent
 
 
+def _go_pow10(power: int) -> float:
+    """Go's ``math.Pow10``: a product (or quotient) of two table entries, not 10**n rounded."""
+    if 0 <= power <= 308:
+        return _POW10_UP32[power // 32] * _POW10[power % 32]
+    if -323 <= power < 0:
+        return _POW10_DOWN32[-power // 32] / _POW10[-power % 32]
+    return math.inf if power > 0 else 0.0
+
+
+def _float_of(mantissa: int, shift: int) -> float:
+    """The float64 nearest ``mantissa * 10^shift`` (``shift >= 0``), ±inf past its range."""
+    if mantissa == 0:
+        return 0.0
+    if _digits(mantissa) + shift > 309:
+        return math.copysign(math.inf, mantissa)
+    try:
+        return float(mantissa * 10**shift)
+    except OverflowError:
+        return math.copysign(math.inf, mantissa)
+
+
 @attrs.frozen(eq=False, repr=False)
 class Quantity:
     """An exact quantity; ``==`` and ``hash`` go by value, like ``Quantity.Cmp``.
 
-    ``int64_form`` is Kubernetes' fast representation ``(value, scale)`` when
-    the quantity has one, else None (an arbitrary-precision decimal there).
+    ``mantissa x 10^exponent`` is the value, with trailing zeros moved into
+    the exponent. The rest records how Kubernetes would hold the same value,
+    which only ``isInteger``, ``asInteger``, ``asApproximateFloat`` and
+    ``str()`` observe: ``int64_form`` is its ``int64Amount`` ``(value,
+    scale)`` when it has one; otherwise it holds an ``inf.Dec`` whose scale
+    (digits after the point, so the unscaled integer is ``value x
+    10^dec_scale``) is ``dec_scale``.
     """
 
     mantissa: int
     exponent: int
     format: Format = "DecimalSI"
     int64_form: tuple[int, int] | None = None
+    dec_scale: int = 0
 
     @classmethod
     def of(
-        cls, mantissa: int, exponent: int, fmt: Format, int64_form: tuple[int, int] | None
+        cls,
+        mantissa: int,
+        exponent: int,
+        fmt: Format,
+        int64_form: tuple[int, int] | None,
+        dec_scale: int = 0,
     ) -> Quantity:
         m, e = _strip_tens(mantissa, exponent)
-        return cls(m, e, fmt, int64_form)
+        return cls(m, e, fmt, int64_form, dec_scale)
 
     # --- value ------------------------------------------------------------------
 
@@ -97,6 +152,11 @@ class Quantity:
         if self.exponent >= 0:
             return Fraction(self.mantissa * 10**self.exponent)
         return Fraction(self.mantissa, 10**-self.exponent)
+
+    @property
+    def _inf_scale(self) -> int:
+        """The ``inf.Dec`` scale Kubernetes' ``AsDec()`` gives this value."""
+        return -self.int64_form[1] if self.int64_form is not None else self.dec_scale
 
     def sign(self) -> int:
         return (self.mantissa > 0) - (self.mantissa < 0)
@@ -131,7 +191,7 @@ class Quantity:
     # --- the Kubernetes library functions ------------------------------------------
 
     def is_integer(self) -> bool:
-        """Kubernetes' ``isInteger()``: an int64-backed value that converts without loss."""
+        """Kubernetes' ``isInteger()``: ``AsInt64`` succeeds (see ``_as_int64``)."""
         return self._as_int64() is not None
 
     def as_integer(self) -> int:
@@ -145,22 +205,38 @@ class Quantity:
         return result
 
     def _as_int64(self) -> int | None:
+        """``int64Amount.AsInt64``: a negative scale fails even for zero (``0m``, ``0.0``)."""
         if self.int64_form is None:
             return None
         value, scale = self.int64_form
-        if scale == 0 or value == 0:
+        if scale == 0:
             return value
-        if scale < 0 or scale > 18:
+        if scale < 0:
+            return None
+        if value == 0:
+            return 0
+        if scale > 18:  # |value| >= 1, so 10^19 and beyond overflow
             return None
         scaled = value * 10**scale
         return scaled if _in_int64(scaled) else None
 
     def as_approximate_float(self) -> float:
-        if self.mantissa == 0:
-            return 0.0
-        if self.exponent + _digits(self.mantissa) > 310:
-            return math.copysign(math.inf, self.mantissa)
-        return float(self.value)
+        """Kubernetes' ``AsApproximateFloat64``, bit for bit.
+
+        Not the float nearest the value: Kubernetes converts the unscaled
+        integer to float64 and multiplies by Go's ``math.Pow10(exponent)``,
+        rounding twice (``0.3`` gives 0.30000000000000004; ``0e400`` gives
+        NaN as 0 x inf).
+        """
+        if self.int64_form is not None:
+            unscaled, power = self.int64_form
+            base = float(unscaled)
+        else:
+            power = -self.dec_scale
+            base = _float_of(self.mantissa, self.exponent - power)
+        if power == 0:
+            return base
+        return base * _go_pow10(power)
 
     def add(self, other: Quantity | int) -> Quantity:
         return self._plus(_operand(other))
@@ -168,13 +244,17 @@ class Quantity:
     def sub(self, other: Quantity | int) -> Quantity:
         operand = _operand(other)
         negated_form = None
+        # Kubernetes negates an int64 operand in int64; -(-2^63) does not fit, so
+        # (since the mostNegative fix) it falls back to the decimal form, as here.
         if operand.int64_form is not None and _in_int64(-operand.int64_form[0]):
             negated_form = (-operand.int64_form[0], operand.int64_form[1])
-        return self._plus(
-            Quantity(-operand.mantissa, operand.exponent, operand.format, negated_form)
+        negated = Quantity(
+            -operand.mantissa, operand.exponent, operand.format, negated_form, operand._inf_scale
         )
+        return self._plus(negated)
 
     def _plus(self, other: Quantity) -> Quantity:
+        """``Quantity.Add``: int64 when both are and nothing overflows, else ``inf.Dec``."""
         fmt = other.format if self.mantissa == 0 else self.format
         low = min(self.exponent, other.exponent)
         if max(self.exponent, other.exponent) - low > _MAX_EXPANDED_DIGITS:
@@ -185,10 +265,12 @@ class Quantity:
         total = self.mantissa * 10 ** (self.exponent - low) + other.mantissa * 10 ** (
             other.exponent - low
         )
-        form = None
         if self.int64_form is not None and other.int64_form is not None:
             form = _int64_add(self.int64_form, other.int64_form)
-        return Quantity.of(total, low, fmt, form)
+            if form is not None:
+                return Quantity.of(total, low, fmt, form)
+        # inf.Dec addition keeps the larger of the two scales.
+        return Quantity.of(total, low, fmt, None, max(self._inf_scale, other._inf_scale))
 
     # --- canonical form --------------------------------------------------------------
 
@@ -197,25 +279,24 @@ class Quantity:
         if self.mantissa == 0:
             return "0"
         sign = "-" if self.mantissa < 0 else ""
-        magnitude = Quantity(abs(self.mantissa), self.exponent)
+        magnitude = abs(self.mantissa)
         if (
             self.format == "BinarySI"
             and 0 <= self.exponent <= _MAX_EXPANDED_DIGITS
-            and magnitude.compare(_BINARY_MINIMUM) >= 0
+            and Quantity(magnitude, self.exponent).compare(_BINARY_MINIMUM) >= 0
         ):
-            amount, power = abs(self.mantissa) * 10**self.exponent, 0
-            while amount % 1024 == 0 and power < max(_BINARY_BY_POWER):
+            amount, power = magnitude * 10**self.exponent, 0
+            while amount % 1024 == 0:
                 amount //= 1024
                 power += 1
-            return f"{sign}{amount}{_BINARY_BY_POWER.get(power, '')}"
-        amount, exponent = abs(self.mantissa), self.exponent
-        while exponent % 3:
-            amount *= 10
-            exponent -= 1
-        if self.format == "DecimalExponent" or exponent > 18:
-            # Beyond "E" Kubernetes drops the suffix (a wrong value); an exponent keeps it right.
-            return f"{sign}{amount}{f'e{exponent}' if exponent else ''}"
-        return f"{sign}{amount}{_DECIMAL_BY_EXPONENT[exponent]}"
+            suffix = _BINARY_BY_POWER.get(power)
+            if suffix is not None:
+                return f"{sign}{amount}{suffix}"
+            # Past Ei there is no binary suffix: the exact decimal form.
+            return sign + _decimal_text(magnitude, self.exponent, "DecimalExponent")
+        # BinarySI below 1024 or with a fraction prints as DecimalSI, as in Kubernetes.
+        fmt: Format = "DecimalSI" if self.format == "BinarySI" else self.format
+        return sign + _decimal_text(magnitude, self.exponent, fmt)
 
     def __repr__(self) -> str:
         return f"Quantity({str(self)!r})"
@@ -224,12 +305,24 @@ class Quantity:
 _BINARY_MINIMUM: Final = Quantity(1024, 0)
 
 
+def _decimal_text(amount: int, exponent: int, fmt: Format) -> str:
+    """``amount x 10^exponent`` with the exponent lowered to a multiple of 3, then suffixed."""
+    while exponent % 3:
+        amount *= 10
+        exponent -= 1
+    suffix = _DECIMAL_BY_EXPONENT.get(exponent) if fmt == "DecimalSI" else None
+    if suffix is None:  # DecimalExponent, or DecimalSI past "E" / below "n"
+        return f"{amount}e{exponent}" if exponent else str(amount)
+    return f"{amount}{suffix}"
+
+
 def _operand(value: Quantity | int) -> Quantity:
+    """An ``add``/``sub`` operand; an int becomes ``NewQuantity(v, DecimalExponent)``."""
     if isinstance(value, Quantity):
         return value
     if not _in_int64(value):
         raise QuantityError(f"integer {value} is outside int64")
-    return Quantity.of(value, 0, "DecimalSI", (value, 0))
+    return Quantity.of(value, 0, "DecimalExponent", (value, 0))
 
 
 def _int64_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int] | None:
@@ -306,7 +399,7 @@ def _interpret(suffix: str, text: str) -> tuple[int, int, Format]:
         exponent = int(suffix[1:])
         if _in_int64(exponent):
             # Kubernetes narrows the exponent to int32, wrapping around.
-            return 10, (exponent + 2**31) % 2**32 - 2**31, "DecimalExponent"
+            return 10, _wrap_int32(exponent), "DecimalExponent"
     raise QuantityError(
         f"invalid quantity {text!r}: unknown suffix {suffix!r} (allowed: {_ALLOWED})"
     )
@@ -316,7 +409,7 @@ def _fast_form(scanned: _Scanned, base: int, exponent: int) -> tuple[int, int] |
     """The int64 ``(value, scale)`` Kubernetes' fast path produces, or None."""
     if base == 10:
         precision = 18 - len(scanned.num) - len(scanned.denom)
-        scale, multiplier = exponent - len(scanned.denom), 1
+        scale, multiplier = _wrap_int32(exponent - len(scanned.denom)), 1
     elif not scanned.denom:
         precision = 15 - len(scanned.num) - exponent * 3 // 10 - 1
         scale, multiplier = 0, 2**exponent
@@ -361,19 +454,27 @@ def parse_quantity(text: str) -> Quantity:
     whole, _, fraction = number.partition(".")
     if not (whole + fraction):
         raise QuantityError(f"invalid quantity {text!r}: no digits before the suffix")
-    mantissa = int(whole + fraction or "0")
+    mantissa = int(whole + fraction)
     mantissa = -mantissa if scanned.negative else mantissa
-    scale = -len(fraction)
     if base == 10:
-        scale += exponent
+        # inf.Dec's scale (an int32, like the negated exponent) absorbs the suffix.
+        dec_scale = _wrap_int32(len(fraction) + _wrap_int32(-exponent))
     else:
+        dec_scale = len(fraction)
         mantissa <<= exponent
-    mantissa, scale = _round_to_nano(mantissa, scale)
+    if mantissa == 0:
+        return Quantity.of(0, 0, fmt, None, dec_scale)
+    # A non-zero value is rounded to nano, which leaves inf.Dec at scale 9.
+    mantissa, scale = _round_to_nano(mantissa, -dec_scale)
+    dec_scale = -NANO
     if fmt == "BinarySI":
-        candidate = Quantity.of(mantissa, scale, fmt, None)
-        limit = Quantity.of(INT64_MAX, 0, fmt, None)
-        if candidate.compare(limit) > 0:
-            mantissa, scale = INT64_MAX, 0
-        elif candidate.compare(Quantity.of(-INT64_MAX, 0, fmt, None)) < 0:
-            mantissa, scale = -INT64_MAX, 0
-    return Quantity.of(mantissa, scale, fmt, None)
+        magnitude = Quantity.of(abs(mantissa), scale, fmt, None)
+        if magnitude.compare(_INT64_MAX_QUANTITY) > 0:
+            mantissa, scale, dec_scale = (INT64_MAX if mantissa > 0 else -INT64_MAX), 0, 0
+        elif magnitude.compare(_ONE) < 0:
+            fmt = "DecimalSI"  # Kubernetes: a binary value below 1 is DecimalSI
+    return Quantity.of(mantissa, scale, fmt, None, dec_scale)
+
+
+_INT64_MAX_QUANTITY: Final = Quantity(INT64_MAX, 0)
+_ONE: Final = Quantity(1, 0)

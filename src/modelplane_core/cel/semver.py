@@ -138,7 +138,7 @@ def _normalized(text: str) -> str:
     stripped = []
     for part in parts:
         digits = len(part) - len(part.lstrip("0"))
-        if digits and (len(part) == digits or not part[digits].isdigit()):
+        if digits and (len(part) == digits or part[digits] not in _DIGITS):
             digits -= 1  # keep one zero when the number is zero
         stripped.append(part[digits:])
     stripped += ["0"] * (3 - len(stripped))
