@@ -10,7 +10,7 @@ catch it at the class, with the field path.
 
 from __future__ import annotations
 
-import re
+import itertools
 from collections.abc import Sequence
 from typing import Final
 
@@ -19,44 +19,60 @@ from modelplane_core.api.documents import validate
 from modelplane_core.api.errors import FieldError, index_path, join_path, key_path
 from modelplane_core.api.inference_class import InferenceClass
 from modelplane_core.api.validation import validate_value
+from modelplane_core.cel.quantity import QuantityError, parse_quantity
+from modelplane_core.cel.semver import SemverError, parse_semver
 
 MAX_DEVICES: Final = 16
 
-# Kubernetes resource.Quantity: a signed decimal number with an optional binary
-# (Ki..Ei), decimal (n, u, m, k, M..E) or exponent (e3, E-2) suffix.
-_QUANTITY: Final = re.compile(
-    r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$"
-)
-# Semantic Versioning 2.0.0, the syntax DRA requires of a ``version`` attribute.
-_NUMBER = r"(?:0|[1-9]\d*)"
-_IDENT = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
-_SEMVER: Final = re.compile(
-    rf"^{_NUMBER}\.{_NUMBER}\.{_NUMBER}"
-    rf"(?:-{_IDENT}(?:\.{_IDENT})*)?"
-    r"(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
+_QUANTITY_HINT: Final = (
+    'a capacity must be a Kubernetes quantity such as "81559Mi", "80Gi" or "1.5T"'
 )
 
 
 def quantity_problem(value: str) -> str | None:
-    """Why ``value`` is not a usable capacity quantity, or None."""
-    if not _QUANTITY.match(value):
+    """Why ``value`` is not a usable capacity quantity, or None.
+
+    Acceptance is exactly the matcher's (``parse_quantity``, Kubernetes'
+    ``ParseQuantity``), so a class never publishes a capacity that the CEL
+    evaluation would then reject. On top, two things Kubernetes accepts but
+    no real capacity means: a negative amount, and a number with no digits
+    (``"Gi"``, ``"+"``, ``"."``), which Kubernetes silently reads as 0.
+    """
+    try:
+        quantity = parse_quantity(value)
+    except QuantityError as exc:
+        return f"{exc}; {_QUANTITY_HINT}"
+    if not _number_has_digits(value):
         return (
-            f"invalid quantity {value!r}: must be a Kubernetes quantity such as "
-            '"81559Mi", "80Gi" or "1.5T"'
+            f"invalid quantity {value!r}: it has no digits, so Kubernetes would read it as 0; "
+            f"{_QUANTITY_HINT}"
         )
-    if value.startswith("-"):
+    if quantity.sign() < 0:
         return f"invalid quantity {value!r}: a capacity cannot be negative"
     return None
 
 
+def _number_has_digits(value: str) -> bool:
+    """Whether the number before the suffix has a digit (``"e3"`` and ``"Mi"`` do not)."""
+    number = value[1:] if value[:1] in ("+", "-") else value
+    return any(c != "." for c in itertools.takewhile(lambda c: c in "0123456789.", number))
+
+
 def semver_problem(value: str) -> str | None:
-    """Why ``value`` is not a semantic version DRA accepts, or None."""
-    if _SEMVER.match(value):
-        return None
-    return (
-        f"invalid version {value!r}: must be a semantic version MAJOR.MINOR.PATCH "
-        '(e.g. "9.0.0"), as DRA and semver() require'
-    )
+    """Why ``value`` is not a semantic version DRA accepts, or None.
+
+    DRA parses ``version`` attributes strictly (``semver.Parse``), exactly as
+    the matcher's ``parse_semver`` does; a version it rejects would make the
+    device fail every selector.
+    """
+    try:
+        parse_semver(value)
+    except SemverError as exc:
+        return (
+            f"{exc}; a version attribute must be a strict semantic version "
+            'MAJOR.MINOR.PATCH[-prerelease][+build] (e.g. "9.0.0"), as DRA and semver() require'
+        )
+    return None
 
 
 def device_problems(devices: Sequence[Device], path: str = "spec.devices") -> list[FieldError]:
