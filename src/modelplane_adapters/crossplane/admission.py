@@ -72,7 +72,7 @@ def _check(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[str]:
         yield f"{path}: must be one of {shown}"
     if isinstance(value, str):
         yield from _check_string(value, schema, path)
-    elif isinstance(value, int) and not isinstance(value, bool):
+    elif isinstance(value, int | float) and not isinstance(value, bool):
         yield from _check_number(value, schema, path)
     elif isinstance(value, list | tuple):
         yield from _check_array(value, schema, path)
@@ -92,7 +92,7 @@ def _check_string(value: str, schema: Mapping[str, Any], path: str) -> Iterator[
         yield f"{path}: must match the pattern {schema['pattern']}"
 
 
-def _check_number(value: int, schema: Mapping[str, Any], path: str) -> Iterator[str]:
+def _check_number(value: float, schema: Mapping[str, Any], path: str) -> Iterator[str]:
     if "minimum" in schema and value < schema["minimum"]:
         yield f"{path}: must be at least {schema['minimum']} (is {value})"
     if "maximum" in schema and value > schema["maximum"]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
@@ -44,6 +45,9 @@ from modelplane_core import api
 from modelplane_core.compose import Composition, Observed, composer_for
 
 LOG = logging.getLogger("modelplane.function")
+# Innermost frames logged for a composer crash. A RecursionError (a deeply nested
+# CEL selector) carries thousands of frames; one bad object must not flood the log.
+LOGGED_FRAMES = 40
 
 Composer = Callable[[Observed[Any]], Composition]
 ComposerLookup = Callable[[type[api.Resource]], Composer]
@@ -83,7 +87,8 @@ def run_function(
         return fatal_response(req, exc.reason, exc.message, target=target)
     except Exception as exc:
         label = composite.label if composite else _label(req)
-        LOG.exception("tag=%s composing %s failed", req.meta.tag, label)
+        trace = "".join(traceback.format_exception(exc, limit=-LOGGED_FRAMES))
+        LOG.error("tag=%s composing %s failed\n%s", req.meta.tag, label, trace.rstrip())
         message = (
             f"composing {label} failed: {type(exc).__name__}: {exc}; "
             "the composed resources are kept as they are"

@@ -6,12 +6,17 @@ composers copy observed values into desired manifests and status, where a
 ``2.0`` would be a type error to the API server (``replicas: 2.0`` is not an
 integer) and a golden-file diff. So every value that crosses the wire inbound is
 normalised here, once: integral floats become ``int`` exactly (a double holds
-every integer up to 2**53 exactly, and nothing larger survives the wire anyway),
-other floats stay floats.
+every integer up to 2**53 exactly; larger values stay floats, since the wire
+already lost which integer they were), other floats stay floats. The ``Struct``
+is walked directly rather than through ``json_format``: a value JSON cannot hold
+(NaN, infinity — a Go ``structpb`` can carry them) is reported with its field
+path, so a malformed request is refused with a message a person can act on.
 
 Outbound, plain data is made JSON-shaped (tuples become lists, mappings become
 dicts) before ``dict_to_struct`` sees it, because protobuf's parser only accepts
-``dict`` and ``list``.
+``dict`` and ``list``. An integer a double cannot hold exactly (beyond 2**53) is
+refused rather than sent rounded: Crossplane would apply a different number than
+the composer decided.
 """
 
 from __future__ import annotations
@@ -26,29 +31,40 @@ from google.protobuf import struct_pb2
 # Keys Kubernetes tools print first; everything else follows alphabetically.
 _LEADING_KEYS = ("apiVersion", "kind", "metadata", "name", "namespace")
 _TRAILING_KEYS = ("status",)
+# The largest magnitude up to which every integer has an exact double.
+MAX_EXACT_INT = 2**53
 
 
 class StructError(ValueError):
     """A value that has no exact protobuf ``Struct`` form (NaN, a set, an object...)."""
 
 
-def exact_numbers(value: Any) -> Any:
-    """``value`` with every integral float turned into the ``int`` it stands for."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
-    if isinstance(value, Mapping):
-        return {str(k): exact_numbers(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [exact_numbers(v) for v in value]
-    return value
+def from_struct(struct: struct_pb2.Struct, path: str = "") -> dict[str, Any]:
+    """A ``Struct`` as plain data with exact integers; :class:`StructError` names bad values."""
+    return {
+        key: _from_value(value, f"{path}.{key}" if path else key)
+        for key, value in struct.fields.items()
+    }
 
 
-def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
-    """A ``Struct`` as plain data with exact integers."""
-    converted: dict[str, Any] = exact_numbers(resource.struct_to_dict(struct))
-    return converted
+def _from_value(value: struct_pb2.Value, path: str) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return from_struct(value.struct_value, path)
+    if kind == "list_value":
+        return [_from_value(item, f"{path}[{i}]") for i, item in enumerate(value.list_value.values)]
+    if kind == "number_value":
+        number = value.number_value
+        if not math.isfinite(number):
+            raise StructError(f"{path}: {number} is not a JSON number")
+        # Beyond 2**53 a double no longer says which integer was meant: keep the float,
+        # so that echoing the value back never trips the outbound exactness check.
+        return int(number) if number.is_integer() and abs(number) <= MAX_EXACT_INT else number
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    return None  # null_value, or a Value with nothing set (JSON null either way)
 
 
 def json_ready(value: Any, path: str = "") -> Any:
@@ -56,6 +72,10 @@ def json_ready(value: Any, path: str = "") -> Any:
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
+        if abs(value) > MAX_EXACT_INT:
+            raise StructError(
+                f"{path or '<root>'}: {value} is beyond 2**53 and has no exact Struct (double) form"
+            )
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

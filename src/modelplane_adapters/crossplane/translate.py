@@ -29,10 +29,11 @@ from typing import Any, Final
 import attrs
 from crossplane.function import response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from google.protobuf import struct_pb2
 
 from modelplane_adapters.crossplane.admission import admission_problems
 from modelplane_adapters.crossplane.machinery import strip_machinery
-from modelplane_adapters.crossplane.structs import from_struct, to_struct
+from modelplane_adapters.crossplane.structs import StructError, from_struct, to_struct
 from modelplane_core import api
 from modelplane_core.api.meta import Condition
 from modelplane_core.compose import (
@@ -50,6 +51,7 @@ REASON_UNSUPPORTED_KIND: Final = "UnsupportedKind"
 REASON_INVALID_COMPOSITE: Final = "InvalidComposite"
 REASON_COMPOSE_FAILED: Final = "ComposeFailed"
 REASON_INVALID_COMPOSITION: Final = "InvalidComposition"
+REASON_MALFORMED_REQUEST: Final = "MalformedRequest"
 # Crossplane requires a reason on every condition; used when a composer gave none.
 DEFAULT_REASON: Final = "ComposeResources"
 # Condition types Crossplane owns; a function may not set them.
@@ -126,7 +128,20 @@ def raw_composite(req: fnv1.RunFunctionRequest) -> dict[str, Any]:
             REASON_NO_COMPOSITE,
             "the request carries no observed composite resource; nothing to compose",
         )
-    return from_struct(req.observed.composite.resource)
+    try:
+        return from_struct(req.observed.composite.resource)
+    except StructError as exc:
+        raise RequestError(
+            REASON_INVALID_COMPOSITE, f"the observed composite cannot be read: {exc}"
+        ) from exc
+
+
+def _read(struct: struct_pb2.Struct, what: str) -> dict[str, Any]:
+    """A ``Struct`` of the request other than the composite, or a MalformedRequest."""
+    try:
+        return from_struct(struct)
+    except StructError as exc:
+        raise RequestError(REASON_MALFORMED_REQUEST, f"{what} cannot be read: {exc}") from exc
 
 
 def kind_of(raw: Mapping[str, Any]) -> type[api.Resource]:
@@ -178,7 +193,7 @@ def observed_resources(req: fnv1.RunFunctionRequest) -> dict[str, ObservedResour
     """The composed resources as they exist now, status included, keyed as composed."""
     return {
         key: ObservedResource(
-            manifest=from_struct(observed.resource),
+            manifest=_read(observed.resource, f"observed composed resource {key!r}"),
             connection_details=dict(observed.connection_details),
         )
         for key, observed in sorted(req.observed.resources.items())
@@ -194,12 +209,15 @@ def required_resources(req: fnv1.RunFunctionRequest) -> dict[str, tuple[dict[str
     found: dict[str, tuple[dict[str, Any], ...]] = {}
     for source in (req.extra_resources, req.required_resources):
         for key, resources in source.items():
-            found[key] = tuple(from_struct(item.resource) for item in resources.items)
+            found[key] = tuple(
+                _read(item.resource, f"required resource {key!r}[{index}]")
+                for index, item in enumerate(resources.items)
+            )
     return dict(sorted(found.items()))
 
 
 def context_of(req: fnv1.RunFunctionRequest) -> dict[str, Any]:
-    return from_struct(req.context) if req.HasField("context") else {}
+    return _read(req.context, "the pipeline context") if req.HasField("context") else {}
 
 
 # --- outbound --------------------------------------------------------------------------
@@ -263,7 +281,7 @@ def response_from_composition(
 def _set_composite(rsp: fnv1.RunFunctionResponse, composition: Composition) -> None:
     status = {k: v for k, v in composition.status.items() if k != "conditions"}
     if status:
-        desired = from_struct(rsp.desired.composite.resource)
+        desired = _read(rsp.desired.composite.resource, "the desired composite of earlier steps")
         earlier = desired.get("status")
         merged = {**(earlier if isinstance(earlier, Mapping) else {}), **status}
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from google.protobuf import struct_pb2
 
 from modelplane_adapters.crossplane.function import find_composer, run_function
 from modelplane_adapters.crossplane.structs import from_struct
@@ -14,6 +15,7 @@ from modelplane_adapters.crossplane.translate import (
     REASON_COMPOSE_FAILED,
     REASON_INVALID_COMPOSITE,
     REASON_INVALID_COMPOSITION,
+    REASON_MALFORMED_REQUEST,
     REASON_NO_COMPOSITE,
     REASON_UNSUPPORTED_KIND,
     build_request,
@@ -175,3 +177,58 @@ def test_a_composition_that_cannot_be_sent_gives_a_fatal() -> None:
     assert "spec.bad" in result.message
     assert_no_teardown(rsp)
     assert "x" not in rsp.desired.resources
+
+
+def _nan_at(struct: struct_pb2.Struct, *path: str | int) -> None:
+    """Put NaN at ``path`` in ``struct`` (a Go structpb can carry one; JSON cannot)."""
+    node: Any = struct
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = float("nan")
+
+
+def test_a_composite_with_a_number_json_cannot_hold_is_invalid() -> None:
+    req = build_request(
+        reference_example(api.ModelDeployment), resources={"service": OBSERVED_SERVICE}
+    )
+    _nan_at(req.observed.composite.resource, "spec", "replicas")
+    rsp = run_function(req)
+    result = fatal(rsp)
+    assert result.reason == REASON_INVALID_COMPOSITE
+    assert result.message == (
+        "the observed composite cannot be read: spec.replicas: nan is not a JSON number"
+    )
+    assert_no_teardown(rsp)
+
+
+@pytest.mark.parametrize(
+    ("where", "fragment"),
+    [
+        ("observed", "observed composed resource 'broken' cannot be read: spec.ports[0].port"),
+        ("required", "required resource 'gateway'[0] cannot be read: status.n"),
+        ("context", "the pipeline context cannot be read: apiextensions.crossplane.io/env.n"),
+    ],
+)
+def test_other_unreadable_parts_of_the_request_are_malformed(where: str, fragment: str) -> None:
+    broken = copy.deepcopy(OBSERVED_SERVICE)
+    req = build_request(
+        reference_example(api.ModelEndpoint),
+        resources={"service": OBSERVED_SERVICE, "broken": broken},
+        required={"gateway": [{"apiVersion": "v1", "kind": "X", "status": {"n": 1}}]},
+        context={"apiextensions.crossplane.io/env": {"n": 1}},
+    )
+    if where == "observed":
+        _nan_at(req.observed.resources["broken"].resource, "spec", "ports", 0, "port")
+    elif where == "required":
+        _nan_at(req.required_resources["gateway"].items[0].resource, "status", "n")
+    else:
+        _nan_at(req.context, "apiextensions.crossplane.io/env", "n")
+    rsp = run_function(req)
+    result = fatal(rsp)
+    assert result.reason == REASON_MALFORMED_REQUEST
+    assert fragment in result.message
+    assert_no_teardown(rsp)
+    # The unreadable observed resource is still kept: copied verbatim, never dropped.
+    assert "broken" in rsp.desired.resources
+    if where == "observed":
+        assert rsp.desired.resources["broken"].resource == req.observed.resources["broken"].resource

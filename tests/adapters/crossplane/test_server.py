@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import time
 from typing import Any
 
 import grpc
@@ -21,6 +20,12 @@ from crossplane.function.proto.v1beta1 import run_function_pb2 as fnv1beta1
 from crossplane.function.proto.v1beta1 import run_function_pb2_grpc as grpcv1beta1
 
 from modelplane_adapters.crossplane.function import run_function
+from modelplane_adapters.crossplane.render import (
+    COMPOSITION_RESOURCE_NAME,
+    RenderInputs,
+    render,
+    render_remote,
+)
 from modelplane_adapters.crossplane.structs import from_struct
 from modelplane_adapters.crossplane.translate import build_request
 from modelplane_core import api
@@ -148,13 +153,10 @@ def test_500_concurrent_calls_are_all_answered_correctly(function_address: str) 
             calls = [stub.RunFunction(requests[i % len(requests)], timeout=60) for i in range(500)]
             return list(await asyncio.gather(*calls))
 
-    started = time.perf_counter()
     answers = asyncio.run(call_all())
-    elapsed = time.perf_counter() - started
     assert len(answers) == 500
     for index, answer in enumerate(answers):
         assert answer == expected[index % len(requests)], f"call {index} answered wrongly"
-    assert elapsed < 30, f"500 calls took {elapsed:.1f} s"
 
 
 def _malformed() -> list[tuple[str, fnv1.RunFunctionRequest, str]]:
@@ -165,6 +167,10 @@ def _malformed() -> list[tuple[str, fnv1.RunFunctionRequest, str]]:
     unknown["spec"]["replicas"] = 3
     no_composite = build_request(endpoint, resources={"service": SERVICE})
     no_composite.observed.ClearField("composite")
+    not_a_number = build_request(
+        reference_example(api.ModelDeployment), resources={"service": SERVICE}
+    )
+    not_a_number.observed.composite.resource["spec"]["replicas"] = float("nan")
     return [
         ("no composite", no_composite, "MissingComposite"),
         (
@@ -184,6 +190,7 @@ def _malformed() -> list[tuple[str, fnv1.RunFunctionRequest, str]]:
             build_request(unknown, resources={"service": SERVICE}),
             "InvalidComposite",
         ),
+        ("NaN in the composite", not_a_number, "InvalidComposite"),
         (
             "huge CEL selector",
             build_request(
@@ -229,3 +236,104 @@ def test_bytes_that_are_not_a_request_do_not_stop_the_server(function_address: s
         assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         healthy = build_request(reference_example(api.ModelEndpoint))
         assert stub.RunFunction(healthy, timeout=30) == run_function(healthy)
+
+
+def _with_selector(deployment: dict[str, Any], expression: str) -> dict[str, Any]:
+    xr = copy.deepcopy(deployment)
+    xr["spec"]["engines"][0]["members"][0]["nodeSelector"]["devices"][0]["selectors"] = [
+        {"cel": expression}
+    ]
+    return xr
+
+
+# Selectors the XRD schema admits (at most 10 KiB) that are hard on a CEL compiler:
+# deep nesting (Python recursion), a cost bomb, a long chain, a big literal list.
+ADMITTED_CEL = {
+    "nested parentheses": "(" * 2000 + "true" + ")" * 2000,
+    "nested negations": "!" * 9000 + "true",
+    "nested macros over big lists": "["
+    + ",".join(["1"] * 1000)
+    + "].all(x, ["
+    + ",".join(["1"] * 1000)
+    + "].all(y, x == y))",
+    "10 KiB disjunction": "device.driver == 'gpu.nvidia.com' || " * 270 + "true",
+    "big literal list": "device.driver in [" + ",".join(f"'d{i}'" for i in range(900)) + "]",
+}
+
+
+@pytest.mark.parametrize("expression", ADMITTED_CEL.values(), ids=list(ADMITTED_CEL))
+def test_hard_cel_selectors_never_stop_the_server_or_tear_down(
+    expression: str, stub: grpcv1.FunctionRunnerServiceStub
+) -> None:
+    """Refused (Fatal) or explained (a False condition), never a crash or an empty desired."""
+    requires_scheduler()
+    assert len(expression) <= 10 * 1024  # within the schema: the composer must judge it
+    running = {
+        "apiVersion": "modelplane.ai/v1alpha1",
+        "kind": "ModelReplica",
+        "metadata": {"name": "qwen3-coder-h200-east-0", "namespace": "ml-team"},
+        "spec": {"clusterName": "h200-east"},
+    }
+    deployment = _with_selector(example("concepts", "model-deployment-multinode.yaml"), expression)
+    req = build_request(
+        as_crossplane_observes(deployment),
+        resources={"replica-h200-east-0": running},
+        required={
+            "clusters": [h200_cluster("h200-east")],
+            "replicas": [running],
+            "cache": [example("concepts", "model-cache.yaml")],
+        },
+    )
+    rsp = stub.RunFunction(req, timeout=60)
+    assert rsp == run_function(req)
+    assert "replica-h200-east-0" in rsp.desired.resources
+    refused = fatal_reasons(rsp)
+    explained = [c for c in rsp.conditions if c.status == fnv1.STATUS_CONDITION_FALSE and c.message]
+    scheduled = [
+        c
+        for c in rsp.conditions
+        if c.type == "ReplicasScheduled" and c.status == fnv1.STATUS_CONDITION_TRUE
+    ]
+    assert refused or explained or scheduled, rsp
+    healthy = build_request(reference_example(api.ModelEndpoint))
+    assert stub.RunFunction(healthy, timeout=30) == run_function(healthy)
+
+
+def test_model_deployment_reconciles_through_crossplanes_loop_over_grpc(
+    function_address: str,
+) -> None:
+    """Crossplane's FetchingFunctionRunner against the live server, two reconciles.
+
+    Reconcile 1: call, fetch the three selectors, call again; the answer places a
+    replica. Reconcile 2: the replica exists (observed, and listed by the
+    ``replicas`` selector) and reports Ready; it stays where it is.
+    """
+    requires_scheduler()
+    deployment = as_crossplane_observes(example("concepts", "model-deployment-multinode.yaml"))
+    fleet = (
+        h200_cluster("h200-east"),
+        h200_cluster("h200-west", region="us-west"),
+        example("concepts", "model-cache.yaml"),
+    )
+    first = RenderInputs(composite=deployment, available=fleet)
+    remote = render_remote(first, function_address)
+    assert (remote.calls, remote.stable) == (2, True)
+    assert remote.response == render(first).response
+    (key,) = [k for k in remote.response.desired.resources if k.startswith("replica-")]
+    replica = from_struct(remote.response.desired.resources[key].resource)
+
+    existing = copy.deepcopy(replica)
+    existing["metadata"]["uid"] = "7d0c1f4e"
+    existing["metadata"]["annotations"] = {COMPOSITION_RESOURCE_NAME: key}
+    existing["status"] = {"conditions": [{"type": "Ready", "status": "True", "reason": "Ready"}]}
+    second = RenderInputs(
+        composite=deployment, observed={key: existing}, available=(*fleet, existing)
+    )
+    again = render_remote(second, function_address)
+    assert again.response == render(second).response
+    assert [k for k in again.response.desired.resources if k.startswith("replica-")] == [key]
+    kept = from_struct(again.response.desired.resources[key].resource)
+    assert kept["spec"]["clusterName"] == replica["spec"]["clusterName"]
+    assert kept["metadata"]["name"] == replica["metadata"]["name"]
+    status = from_struct(again.response.desired.composite.resource)["status"]
+    assert status["replicas"] == {"total": 1, "ready": 1}

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from crossplane.function import resource
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from google.protobuf import struct_pb2
 
 from modelplane_adapters.crossplane.admission import admission_problems
 from modelplane_adapters.crossplane.machinery import strip_machinery
 from modelplane_adapters.crossplane.structs import (
     StructError,
     canonical,
-    exact_numbers,
     from_struct,
     to_struct,
 )
@@ -90,13 +90,35 @@ def test_struct_numbers_come_back_as_exact_integers() -> None:
     assert type(back["nested"][0]["n"]) is int
 
 
-def test_exact_numbers_leaves_strings_and_bools_alone() -> None:
-    assert exact_numbers({"a": "2", "b": False, "c": 3.0, "d": [1.5, 2.0]}) == {
-        "a": "2",
-        "b": False,
-        "c": 3,
-        "d": [1.5, 2],
-    }
+def test_from_struct_leaves_strings_bools_and_nulls_alone() -> None:
+    struct = resource.dict_to_struct(
+        {"a": "2", "b": False, "c": 3.0, "d": [1.5, 2.0, None], "e": -0.0, "f": 1e300}
+    )
+    back = from_struct(struct)
+    assert back == {"a": "2", "b": False, "c": 3, "d": [1.5, 2, None], "e": 0, "f": 1e300}
+    assert type(back["c"]) is int
+    assert type(back["d"][0]) is float
+    assert type(back["f"]) is float  # beyond 2**53: which integer was meant is already lost
+    assert from_struct(to_struct(back)) == back  # and so it round-trips
+    assert back["b"] is False
+    assert back["d"][2] is None
+
+
+def test_from_struct_names_values_json_cannot_hold() -> None:
+    struct = struct_pb2.Struct()
+    struct.update({"spec": {"ports": [{"port": 80}, {"port": 0}]}})
+    struct["spec"]["ports"][1]["port"] = float("nan")
+    with pytest.raises(StructError, match=r"^spec\.ports\[1\]\.port: nan is not a JSON number$"):
+        from_struct(struct)
+    struct["spec"]["ports"][1]["port"] = float("-inf")
+    with pytest.raises(StructError, match=r"spec\.ports\[1\]\.port: -inf"):
+        from_struct(struct)
+
+
+def test_to_struct_refuses_integers_a_double_cannot_hold() -> None:
+    assert from_struct(to_struct({"n": 2**53, "m": -(2**53)})) == {"n": 2**53, "m": -(2**53)}
+    with pytest.raises(StructError, match=r"spec\.bytes: 9007199254740993 is beyond 2\*\*53"):
+        to_struct({"spec": {"bytes": 2**53 + 1}})
 
 
 def test_to_struct_refuses_values_json_cannot_hold() -> None:
