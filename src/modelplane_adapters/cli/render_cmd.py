@@ -53,9 +53,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--max-calls",
         type=int,
-        default=5,
+        default=None,
         metavar="N",
-        help="stop the required-resources handshake after N calls (default 5)",
+        help="stop the required-resources handshake after N calls (default 6, as Crossplane)",
     )
     parser.add_argument(
         "--address",
@@ -81,11 +81,12 @@ def run(args: argparse.Namespace) -> int:
     inputs = rendering.RenderInputs(
         composite=composite, observed=observed, available=available, context=context
     )
+    max_calls = rendering.DEFAULT_MAX_CALLS if args.max_calls is None else args.max_calls
     try:
         if args.address:
-            result = rendering.render_remote(inputs, args.address, max_calls=args.max_calls)
+            result = rendering.render_remote(inputs, args.address, max_calls=max_calls)
         else:
-            result = rendering.render(inputs, max_calls=args.max_calls)
+            result = rendering.render(inputs, max_calls=max_calls)
     except rendering.RenderCallError as exc:
         print(f"modelplane render: {exc}", file=sys.stderr)
         return 2

@@ -3,11 +3,14 @@
 A render builds real ``RunFunctionRequest`` protobufs (:func:`.translate.build_request`)
 and hands them to a runner — :func:`.function.run_function` by default, or a
 gRPC stub for a live server — so what it prints is what Crossplane would get.
-It also plays Crossplane's part in the required-resources handshake: call the
-function, resolve the selectors it returned against the objects given with
-``--required`` (apiVersion and kind, then name or labels, then namespace, with
-Crossplane's rules), call again, until the requirements stop changing or the
-call bound is hit (Crossplane allows a handful of iterations as well).
+It also plays Crossplane's part in the required-resources handshake the way
+Crossplane's ``FetchingFunctionRunner`` does: call the function; stop at a Fatal
+result, or when the requirements equal the previous call's (none at all, on the
+first call, equals "no previous"); otherwise resolve every selector against the
+objects given with ``--required`` (apiVersion and kind, then name or labels, then
+namespace, with Crossplane's rules), replace the request's required resources
+with what was found, carry the response's context into the next request, and
+call again — at most ``MAX_REQUIREMENTS_ITERATIONS + 1`` calls, as Crossplane.
 
 Observed composed resources are keyed by their
 ``crossplane.io/composition-resource-name`` annotation, as Crossplane keys them.
@@ -35,7 +38,9 @@ from modelplane_adapters.crossplane.translate import build_request, describe
 from modelplane_core.api.yamlio import dump_document
 
 COMPOSITION_RESOURCE_NAME: Final = "crossplane.io/composition-resource-name"
-DEFAULT_MAX_CALLS: Final = 5
+# Crossplane's MaxRequirementsIterations; its loop runs iterations 0..5 inclusive.
+MAX_REQUIREMENTS_ITERATIONS: Final = 5
+DEFAULT_MAX_CALLS: Final = MAX_REQUIREMENTS_ITERATIONS + 1
 CALL_TIMEOUT_SECONDS: Final = 30
 
 Runner = Callable[[fnv1.RunFunctionRequest], fnv1.RunFunctionResponse]
@@ -103,29 +108,27 @@ def render(
 ) -> RenderResult:
     """Call the function until its requirements are stable, as Crossplane does."""
     required: dict[str, list[dict[str, Any]]] = {}
-    previous: dict[str, bytes] | None = None
+    context: Mapping[str, Any] = inputs.context
+    previous: fnv1.Requirements | None = None
     rsp = fnv1.RunFunctionResponse()
-    for call in range(1, max(1, max_calls) + 1):
+    calls = max(1, max_calls)
+    for call in range(1, calls + 1):
         req = build_request(
-            inputs.composite,
-            resources=inputs.observed,
-            required=required,
-            context=inputs.context,
+            inputs.composite, resources=inputs.observed, required=required, context=context
         )
         rsp = runner(req)
-        wanted = {
-            key: selector.SerializeToString(deterministic=True)
-            for key, selector in rsp.requirements.resources.items()
-        }
-        fatal = any(r.severity == fnv1.SEVERITY_FATAL for r in rsp.results)
-        if fatal or not wanted or wanted == previous:
+        if any(r.severity == fnv1.SEVERITY_FATAL for r in rsp.results):
             return RenderResult(composite=inputs.composite, response=rsp, calls=call, stable=True)
-        previous = wanted
+        current = rsp.requirements if rsp.HasField("requirements") else None
+        if current == previous:
+            return RenderResult(composite=inputs.composite, response=rsp, calls=call, stable=True)
+        previous = current
         required = {
             key: resolve(selector, inputs.available)
             for key, selector in sorted(rsp.requirements.resources.items())
         }
-    return RenderResult(composite=inputs.composite, response=rsp, calls=max_calls, stable=False)
+        context = from_struct(rsp.context) if rsp.HasField("context") else {}
+    return RenderResult(composite=inputs.composite, response=rsp, calls=calls, stable=False)
 
 
 def render_remote(
@@ -152,7 +155,7 @@ def render_remote(
 def resolve(
     selector: fnv1.ResourceSelector, available: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The objects Crossplane would return for ``selector``, in a stable order."""
+    """The objects Crossplane would return for ``selector``, in its order (``namespace/name``)."""
     found = [dict(obj) for obj in available if selects(selector, obj)]
     return sorted(found, key=_identity)
 
@@ -160,33 +163,33 @@ def resolve(
 def selects(selector: fnv1.ResourceSelector, obj: Mapping[str, Any]) -> bool:
     """Crossplane's matching: type, then namespace, then name or labels.
 
-    Without a namespace a name selects a cluster-scoped object and labels
-    select across every namespace; with one, only objects in that namespace.
+    As Crossplane's fetcher does it: a name is a ``Get`` of namespace/name, so
+    without a namespace it finds a cluster-scoped object only; labels are a
+    ``List``, across every namespace unless one is given; a selector with
+    neither lists every object of the type (recent Crossplane; older releases
+    refuse such a selector, and this function never sends one).
     """
     if obj.get("apiVersion") != selector.api_version or obj.get("kind") != selector.kind:
         return False
     metadata = obj.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
-    namespace = metadata.get("namespace")
+    namespace = metadata.get("namespace") or ""
     match = selector.WhichOneof("match")
-    if selector.HasField("namespace"):
-        if namespace != selector.namespace:
-            return False
-    elif match == "match_name" and namespace:
-        return False
     if match == "match_name":
-        return metadata.get("name") == selector.match_name
+        return namespace == selector.namespace and metadata.get("name") == selector.match_name
+    if selector.namespace and namespace != selector.namespace:
+        return False
     if match == "match_labels":
         labels = metadata.get("labels")
         labels = labels if isinstance(labels, Mapping) else {}
         return all(labels.get(k) == v for k, v in selector.match_labels.labels.items())
-    return False
+    return True
 
 
-def _identity(obj: Mapping[str, Any]) -> tuple[str, str]:
+def _identity(obj: Mapping[str, Any]) -> str:
     metadata = obj.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
-    return (str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+    return f"{metadata.get('namespace') or ''}/{metadata.get('name') or ''}"
 
 
 def observed_by_key(manifests: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

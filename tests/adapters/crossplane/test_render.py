@@ -21,7 +21,7 @@ from modelplane_adapters.crossplane.render import (
     resolve,
     selects,
 )
-from modelplane_adapters.crossplane.structs import to_struct
+from modelplane_adapters.crossplane.structs import from_struct, to_struct
 from modelplane_core import api
 from tests.adapters.crossplane.support import example, free_port, reference_example
 
@@ -71,8 +71,12 @@ def test_selectors_match_like_crossplane() -> None:
     assert not selects(selector(match_name="a"), a)
     assert selects(selector(match_name="a", namespace="ml-team"), a)
     assert not selects(selector(match_name="a", namespace="other"), a)
-    # A selector with neither name nor labels selects nothing.
-    assert not selects(selector(), a)
+    # Neither name nor labels: every object of the type (in the namespace, if given).
+    assert resolve(selector(), [b, wrong_kind, a]) == [a, b]
+    assert resolve(selector(namespace="other"), [a, b]) == [b]
+    # Crossplane's order: by the string namespace/name ("a-b/x" sorts before "a/x").
+    first, second = endpoint("x", "a"), endpoint("x", "a-b")
+    assert resolve(selector(labels={}), [first, second]) == [second, first]
 
 
 def test_observed_resources_are_keyed_by_their_annotation() -> None:
@@ -132,8 +136,10 @@ def test_render_resolves_requirements_and_calls_again() -> None:
 
 def test_render_stops_when_requirements_never_settle() -> None:
     counter = iter(range(100))
+    calls: list[fnv1.RunFunctionRequest] = []
 
     def restless(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+        calls.append(req)
         rsp = fnv1.RunFunctionResponse(meta=fnv1.ResponseMeta(tag=req.meta.tag))
         rsp.requirements.resources[f"k{next(counter)}"].CopyFrom(selector(match_name="x"))
         return rsp
@@ -143,6 +149,50 @@ def test_render_stops_when_requirements_never_settle() -> None:
     )
     assert not result.stable
     assert result.calls == 4
+    # Crossplane's bound: MaxRequirementsIterations = 5, iterations 0..5, so six calls.
+    calls.clear()
+    result = render(RenderInputs(composite=reference_example(api.ModelEndpoint)), runner=restless)
+    assert (result.stable, result.calls, len(calls)) == (False, 6, 6)
+    # Each call carries only the previous call's requirements, never older ones.
+    assert [sorted(req.required_resources) for req in calls[1:3]] == [["k4"], ["k5"]]
+
+
+def test_render_passes_the_response_context_to_the_next_call() -> None:
+    """Crossplane sets the next request's context to the previous response's."""
+    seen: list[fnv1.RunFunctionRequest] = []
+
+    def annotating(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+        seen.append(req)
+        rsp = fnv1.RunFunctionResponse(meta=fnv1.ResponseMeta(tag=req.meta.tag))
+        rsp.context.update({"step": len(seen)})
+        rsp.requirements.resources["e"].CopyFrom(selector(labels={"n": str(min(len(seen), 2))}))
+        return rsp
+
+    result = render(
+        RenderInputs(composite=reference_example(api.ModelEndpoint), context={"step": 0}),
+        runner=annotating,
+    )
+    assert (result.stable, result.calls) == (True, 3)
+    assert [from_struct(req.context) for req in seen] == [{"step": 0}, {"step": 1}, {"step": 2}]
+
+
+def test_render_iterates_once_more_for_an_empty_but_present_requirements_message() -> None:
+    """Go's proto.Equal(nil, &Requirements{}) is false, so Crossplane calls again."""
+    calls: list[fnv1.RunFunctionRequest] = []
+
+    def empty(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+        calls.append(req)
+        rsp = fnv1.RunFunctionResponse(meta=fnv1.ResponseMeta(tag=req.meta.tag))
+        rsp.requirements.SetInParent()
+        return rsp
+
+    def none(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+        calls.append(req)
+        return fnv1.RunFunctionResponse(meta=fnv1.ResponseMeta(tag=req.meta.tag))
+
+    composite = RenderInputs(composite=reference_example(api.ModelEndpoint))
+    assert render(composite, runner=empty).calls == 2
+    assert render(composite, runner=none).calls == 1
 
 
 def test_render_stops_at_a_fatal_result() -> None:
