@@ -23,6 +23,7 @@ from modelplane_adapters.crossplane.package import (
 )
 from modelplane_adapters.crossplane.xrd import xrd_for
 from modelplane_core import __version__, api
+from tests.adapters.crossplane.structural import rule_failures, schema_at, xrd_schema_problems
 from tests.k8s_schemas import validate_manifest
 from tests.support import REPO_ROOT, SHARED, shared_path
 
@@ -115,6 +116,174 @@ def test_each_xrd_is_the_kind_as_the_api_declares_it(cls: type[api.Resource]) ->
     else:
         assert "subresources" not in version
     assert spec["defaultCompositionRef"] == {"name": xrd["metadata"]["name"]}
+
+
+@pytest.mark.parametrize("cls", KINDS, ids=lambda c: c.kind_info.kind)
+def test_each_xrd_schema_is_one_the_api_server_and_crossplane_accept(
+    cls: type[api.Resource],
+) -> None:
+    """The XRD CRD cannot check the embedded schema (it preserves unknown fields); we do."""
+    (version,) = xrd_for(cls)["spec"]["versions"]
+    assert xrd_schema_problems(version["schema"]["openAPIV3Schema"]) == []
+
+
+@pytest.mark.parametrize("cls", KINDS, ids=lambda c: c.kind_info.kind)
+def test_scale_and_printer_column_paths_point_at_declared_fields(cls: type[api.Resource]) -> None:
+    (version,) = xrd_for(cls)["spec"]["versions"]
+    schema = version["schema"]["openAPIV3Schema"]
+    for column in version.get("additionalPrinterColumns", []):
+        assert column["type"] in ("string", "integer", "number", "boolean", "date"), column
+        assert schema_at(schema, column["jsonPath"]) is not None, column
+    scale = version.get("subresources", {}).get("scale")
+    if scale is not None:
+        assert scale["specReplicasPath"].startswith(".spec.")
+        assert scale["statusReplicasPath"].startswith(".status.")
+        for path in (scale["specReplicasPath"], scale["statusReplicasPath"]):
+            target = schema_at(schema, path)
+            assert target is not None, path
+            assert target["type"] == "integer", path
+
+
+@pytest.mark.parametrize(
+    ("schema", "problem"),
+    [
+        ({"type": "object", "properties": {"spec": {"properties": {}}}}, "spec.type: must be set"),
+        (
+            {
+                "type": "object",
+                "properties": {"spec": {"type": "object"}, "extra": {"type": "string"}},
+            },
+            "properties.extra: Crossplane keeps only spec and status",
+        ),
+        (
+            {
+                "type": "object",
+                "x-kubernetes-validations": [{"rule": "true"}],
+                "properties": {"spec": {"type": "object"}},
+            },
+            "Crossplane drops root-level x-kubernetes-validations",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {
+                    "spec": {
+                        "type": "object",
+                        "properties": {"crossplane": {"type": "object"}},
+                    }
+                },
+            },
+            "spec.properties.crossplane: owned by Crossplane",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {
+                    "spec": {"type": "object", "additionalProperties": False, "properties": {}}
+                },
+            },
+            "additionalProperties: must not be false",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {
+                    "spec": {
+                        "type": "array",
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["name"],
+                        "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+                    }
+                },
+            },
+            "map key name must be required or defaulted",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {
+                    "spec": {"type": "integer", "minimum": 1, "default": 0, "enum": [1, "two"]}
+                },
+            },
+            "spec.default: 0 is less than the minimum of 1",
+        ),
+        (
+            {"type": "object", "properties": {"spec": {"type": "integer", "enum": [1, "two"]}}},
+            "spec.enum[1]: 'two' is not of type 'integer'",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {
+                    "spec": {
+                        "type": "object",
+                        "properties": {"a": {"type": "string"}},
+                        "x-kubernetes-validations": [{"rule": "has(self.b) && (", "message": "m"}],
+                    }
+                },
+            },
+            "does not parse as CEL",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {
+                    "spec": {
+                        "type": "object",
+                        "properties": {"a": {"type": "string"}},
+                        "x-kubernetes-validations": [{"rule": "has(self.b)", "fieldPath": ".c"}],
+                    }
+                },
+            },
+            "self.b is not a declared field",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {
+                    "spec": {
+                        "type": "object",
+                        "properties": {"a": {"type": "string"}},
+                        "x-kubernetes-validations": [{"rule": "true", "fieldPath": ".c"}],
+                    }
+                },
+            },
+            "fieldPath: .c is not a field of this node",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {
+                    "spec": {
+                        "type": "object",
+                        "properties": {"l": {"type": "array", "items": {"type": "string"}}},
+                        "x-kubernetes-validations": [{"rule": "self.l.all(x, x != '')"}],
+                    }
+                },
+            },
+            "iterates self.l, which has no maxItems",
+        ),
+    ],
+    ids=[
+        "untyped",
+        "extra-root-field",
+        "root-rules",
+        "spec-crossplane",
+        "additional-false",
+        "map-key-optional",
+        "bad-default",
+        "enum-type",
+        "cel-syntax",
+        "cel-undeclared",
+        "field-path",
+        "unbounded-macro",
+    ],
+)
+def test_the_schema_checker_catches_what_the_api_server_refuses(
+    schema: dict[str, Any], problem: str
+) -> None:
+    found = xrd_schema_problems(schema)
+    assert any(problem in p for p in found), found
 
 
 def test_xrds_agree_with_the_reference_implementation(package: dict[str, Any]) -> None:
@@ -326,6 +495,26 @@ def test_every_example_validates_against_its_generated_xrd(
         for e in jsonschema.Draft7Validator(_strict(schema)).iter_errors(body)
     ]
     assert errors == [], name
+    # The XRD's CEL rules too, evaluated on every node as the API server does.
+    assert rule_failures(body, schema) == [], name
+
+
+def test_the_xrd_rules_refuse_what_they_describe() -> None:
+    """The rule evaluation above can fail: an engine with two Leaders breaks its rule."""
+    manifest = yaml.safe_load(
+        (shared_path("examples", "concepts") / "model-deployment-multinode.yaml").read_text()
+    )
+    schema = xrd_for(api.ModelDeployment)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    body = _apply_defaults({"spec": manifest["spec"]}, schema)
+    assert rule_failures(body, schema) == []
+    members = body["spec"]["engines"][0]["members"]
+    for member in members:
+        member["role"] = "Leader"
+        member.pop("worker", None)
+    assert rule_failures(body, schema) == [
+        "spec.engines[0]: an engine must be either a single Standalone member or one Leader "
+        "and one Worker"
+    ]
 
 
 def test_package_build_writes_the_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
