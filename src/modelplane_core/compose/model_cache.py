@@ -71,14 +71,17 @@ AUTH_PREFIX: Final = "auth-"
 
 
 def requirements(cache: ModelCache) -> tuple[Requirement, ...]:
-    """The clusters the selector matches, and the token Secret when the repo needs one."""
-    selector = cache.spec.cluster_selector
+    """Every cluster, and the token Secret when the repo needs one.
+
+    Every cluster, not only the selected ones: a cluster the selector stops
+    matching (the selector narrowed, the cluster relabelled) must still be
+    seen to exist, or its PVC -- staged weights replicas may be mounting --
+    would be taken for a deleted cluster's and dropped. The selector is
+    applied here, in :func:`_footprint`.
+    """
     needed = [
         Requirement(
-            key=REQUIRE_CLUSTERS,
-            api_version=API_VERSION,
-            kind="InferenceCluster",
-            match_labels=dict(selector.match_labels or {}) if selector else {},
+            key=REQUIRE_CLUSTERS, api_version=API_VERSION, kind="InferenceCluster", match_labels={}
         )
     ]
     source = cache.spec.hugging_face

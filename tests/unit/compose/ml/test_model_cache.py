@@ -110,7 +110,8 @@ def test_cluster_selector_narrows_the_footprint() -> None:
     )
     assert status_of(out) == {"a": "Pending"}
     needed = model_cache.requirements(cache(selector={"tier": "frontier"}))
-    assert needed[0].match_labels == {"tier": "frontier"}
+    # Every cluster is fetched: the selector is applied by the composer (see below).
+    assert (needed[0].kind, needed[0].match_labels) == ("InferenceCluster", {})
     assert (needed[1].kind, needed[1].match_name, needed[1].namespace) == (
         "Secret",
         "hf-token",
@@ -273,6 +274,25 @@ def test_a_cluster_leaving_the_footprint_keeps_its_pvc() -> None:
     assert "PVC kept" in kept["message"]
     assert "not Ready" in kept["message"]
     assert kept["phase"] == "Ready"
+    assert out.status["summary"] == {"ready": "1/1"}
+
+
+def test_narrowing_the_selector_keeps_the_pvc_of_a_cluster_it_no_longer_selects() -> None:
+    """The cluster is still fetched, so it is not mistaken for a deleted one."""
+    both = [rwx("a", labels={"tier": "frontier"}), rwx("b", labels={"tier": "batch"})]
+    first = compose(cache(), both, [secret()])
+    seen = live(first, job="Complete")
+    narrowed = cache(selector={"tier": "frontier"})
+    # What the adapter fetches for the narrowed cache's requirement.
+    wanted = model_cache.requirements(narrowed)[0].match_labels or {}
+    fetched = [c for c in both if wanted.items() <= c["metadata"]["labels"].items()]
+    out = compose(narrowed, fetched, [secret()], resources=seen)
+    assert "pvc-b" in keys(out)
+    assert inner(out.resource("pvc-b").manifest) == inner(seen["pvc-b"].manifest)  # type: ignore[union-attr]
+    assert "hydrate-b" not in keys(out)
+    assert "auth-b" not in keys(out)
+    kept = next(c for c in out.status["clusters"] if c["name"] == "b")
+    assert kept["message"] == "outside the footprint (no longer selected); PVC kept"
     assert out.status["summary"] == {"ready": "1/1"}
 
 
