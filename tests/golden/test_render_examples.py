@@ -20,8 +20,6 @@ from tests.adapters.crossplane.support import (
     as_crossplane_observes,
     example,
     h200_cluster,
-    requires_composer,
-    requires_scheduler,
 )
 from tests.golden_support import assert_golden
 
@@ -33,14 +31,12 @@ def rendered(inputs: RenderInputs) -> str:
 
 
 def test_render_external_model_endpoint() -> None:
-    requires_composer("ModelEndpoint")
     endpoint = as_crossplane_observes(example("concepts", "model-endpoint.yaml"))
     assert_golden("render/model-endpoint-first-pass", rendered(RenderInputs(composite=endpoint)))
 
 
 def test_render_external_model_endpoint_with_its_objects_observed() -> None:
     """Second reconcile: the Service and EndpointSlice exist and report themselves."""
-    requires_composer("ModelEndpoint")
     endpoint = as_crossplane_observes(example("concepts", "model-endpoint.yaml"))
     first = render(RenderInputs(composite=endpoint)).to_dict()
     observed: dict[str, dict[str, Any]] = {}
@@ -56,7 +52,6 @@ def test_render_external_model_endpoint_with_its_objects_observed() -> None:
 
 
 def test_render_model_service_resolves_gateway_and_endpoints() -> None:
-    requires_composer("ModelService")
     gateway = example("concepts", "inference-gateway.yaml")
     gateway["status"] = {"address": "203.0.113.7"}
     provider = example("concepts", "model-endpoint.yaml")
@@ -80,7 +75,6 @@ def test_render_model_deployment_before_the_fleet_is_fetched() -> None:
 
 
 def test_render_model_deployment_schedules_onto_the_fleet() -> None:
-    requires_scheduler()
     deployment = as_crossplane_observes(example("concepts", "model-deployment-multinode.yaml"))
     fleet = (
         h200_cluster("h200-east"),

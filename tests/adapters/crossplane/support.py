@@ -8,16 +8,13 @@ status an InferenceCluster composer would publish.
 from __future__ import annotations
 
 import copy
-import importlib
 import socket
 from collections.abc import Mapping
 from typing import Any
 
-import pytest
 import yaml
 
 from modelplane_core import api
-from modelplane_core.compose import composer_for
 from tests.support import shared_path
 
 GPU = "gpu.nvidia.com"
@@ -40,23 +37,6 @@ def example(*parts: str) -> dict[str, Any]:
 def reference_example(cls: type[api.Resource]) -> dict[str, Any]:
     """The reference-page example of ``cls`` (one per kind)."""
     return example("reference", f"{cls.kind_info.plural}.yaml")
-
-
-def requires_composer(kind: str) -> None:
-    """Skip while the core composer of ``kind`` is still being written."""
-    try:
-        composer_for(kind)
-    except ModuleNotFoundError as exc:
-        pytest.skip(f"the {kind} composer is not in this checkout yet ({exc.name} is missing)")
-
-
-def requires_scheduler() -> None:
-    """Skip while the CEL module the scheduler compiles selectors with is not built."""
-    cel = importlib.import_module("modelplane_core.cel")
-    if not hasattr(cel, "compile"):
-        pytest.skip(
-            "modelplane_core.cel (the DRA CEL module) is not built yet; the scheduler needs it"
-        )
 
 
 def h200_cluster(name: str, *, nodes: int = 4, region: str = "us-east") -> dict[str, Any]:

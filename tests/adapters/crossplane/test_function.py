@@ -29,7 +29,6 @@ from tests.adapters.crossplane.support import (
     as_crossplane_observes,
     huge_selector,
     reference_example,
-    requires_composer,
 )
 
 KINDS = sorted(api.KINDS, key=lambda c: c.kind_info.kind)
@@ -60,7 +59,6 @@ def assert_no_teardown(rsp: fnv1.RunFunctionResponse) -> None:
 @pytest.mark.parametrize("cls", KINDS, ids=lambda c: c.kind_info.kind)
 def test_every_kind_dispatches_to_its_core_composer(cls: type[api.Resource]) -> None:
     """The response is exactly the core composition, translated; never a Fatal result."""
-    requires_composer(cls.kind_info.kind)
     req = build_request(as_crossplane_observes(reference_example(cls)))
     rsp = run_function(req)
     assert [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL] == []

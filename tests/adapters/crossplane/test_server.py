@@ -29,14 +29,12 @@ from modelplane_adapters.crossplane.render import (
 from modelplane_adapters.crossplane.structs import from_struct
 from modelplane_adapters.crossplane.translate import build_request
 from modelplane_core import api
-from modelplane_core.compose import composer_for
 from tests.adapters.crossplane.support import (
     as_crossplane_observes,
     example,
     h200_cluster,
     huge_selector,
     reference_example,
-    requires_scheduler,
 )
 
 KINDS = sorted(api.KINDS, key=lambda c: c.kind_info.kind)
@@ -47,14 +45,6 @@ SERVICE: dict[str, Any] = {
     "spec": {"ports": [{"port": 80, "protocol": "TCP"}]},
     "status": {"loadBalancer": {}},
 }
-
-
-def has_composer(cls: type[api.Resource]) -> bool:
-    try:
-        composer_for(cls)
-    except ModuleNotFoundError:
-        return False
-    return True
 
 
 def fatal_reasons(rsp: fnv1.RunFunctionResponse) -> list[str]:
@@ -71,10 +61,7 @@ def test_every_kind_over_grpc(
     assert rsp.meta.tag == req.meta.tag
     assert rsp.meta.ttl.seconds == 60
     assert from_struct(rsp.context) == {"replicas": 3}
-    if has_composer(cls):
-        assert fatal_reasons(rsp) == []
-    else:  # a composer another issue is still writing: refused clearly, nothing torn down
-        assert fatal_reasons(rsp) == ["UnsupportedKind"]
+    assert fatal_reasons(rsp) == []
 
 
 def test_the_v1beta1_service_answers_the_same(function_address: str) -> None:
@@ -109,7 +96,6 @@ def test_model_deployment_required_resources_handshake(
     (waiting,) = [c for c in first.conditions if c.type == "ReplicasScheduled"]
     assert waiting.status == fnv1.STATUS_CONDITION_UNKNOWN
 
-    requires_scheduler()
     required = {
         "clusters": [h200_cluster("h200-east"), h200_cluster("h200-west", region="us-west")],
         "replicas": [],
@@ -266,7 +252,6 @@ def test_hard_cel_selectors_never_stop_the_server_or_tear_down(
     expression: str, stub: grpcv1.FunctionRunnerServiceStub
 ) -> None:
     """Refused (Fatal) or explained (a False condition), never a crash or an empty desired."""
-    requires_scheduler()
     assert len(expression) <= 10 * 1024  # within the schema: the composer must judge it
     running = {
         "apiVersion": "modelplane.ai/v1alpha1",
@@ -308,7 +293,6 @@ def test_model_deployment_reconciles_through_crossplanes_loop_over_grpc(
     replica. Reconcile 2: the replica exists (observed, and listed by the
     ``replicas`` selector) and reports Ready; it stays where it is.
     """
-    requires_scheduler()
     deployment = as_crossplane_observes(example("concepts", "model-deployment-multinode.yaml"))
     fleet = (
         h200_cluster("h200-east"),
