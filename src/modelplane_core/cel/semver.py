@@ -128,25 +128,38 @@ def _strict(text: str) -> Semver:
 
 
 def _normalized(text: str) -> str:
-    """``semver(s, true)``'s rewrite: drop one ``v``, strip leading zeros, pad to x.y.z."""
+    """``semver(s, true)``'s rewrite (``normalizeAndParse``): drop one ``v``, strip
+    leading zeros from each of the first three dot-separated parts, pad to x.y.z."""
     body = text.removeprefix("v")
     parts = body.split(".", 2)
     if len(parts) < 3 and ("-" in parts[-1] or "+" in parts[-1]):
         raise SemverError(
             f"invalid version {text!r}: a shortened version cannot carry prerelease or build"
         )
-    stripped = []
-    for part in parts:
-        digits = len(part) - len(part.lstrip("0"))
-        if digits and (len(part) == digits or part[digits] not in _DIGITS):
-            digits -= 1  # keep one zero when the number is zero
-        stripped.append(part[digits:])
+    stripped = [_strip_zeros(part) for part in parts]
     stripped += ["0"] * (3 - len(stripped))
     return ".".join(stripped)
+
+
+def _strip_zeros(part: str) -> str:
+    """Kubernetes' zero stripping: a "0" goes back whenever the rest does not start with a
+    digit, so ``00`` is ``0`` and ``-rc`` becomes ``0-rc`` ("1.0.-rc" is 1.0.0-rc)."""
+    if len(part) <= 1:
+        return part
+    rest = part.lstrip("0")
+    return rest if rest and rest[0] in _DIGITS else "0" + rest
 
 
 def parse_semver(text: str, normalize: bool = False) -> Semver:
     """Parse ``text`` strictly, or after the normalizing rewrite; raise SemverError."""
     if not isinstance(text, str):
         raise SemverError(f"a version must be a string, not {type(text).__name__}")
-    return _strict(_normalized(text) if normalize else text)
+    if not normalize:
+        return _strict(text)
+    normalized = _normalized(text)
+    try:
+        return _strict(normalized)
+    except SemverError as exc:
+        if normalized == text:
+            raise
+        raise SemverError(f"{exc} (normalized from {text!r})") from None

@@ -1,7 +1,9 @@
 """Selector semantics, row by row: expression, device, expected verdict.
 
-Rows follow the reference's pinned table (upstream-scheduler-cel-tests.md §1.1)
-and Kubernetes DRA's own rules (landscape.md §4). Verdicts:
+Rows follow the reference's pinned table (upstream-scheduler-cel-tests.md §1.1),
+the selector items of its "Gaps" (§4 items 5-11) and Kubernetes DRA's own rules
+(landscape.md §4); quantity and semver rows live in test_quantity / test_semver.
+Verdicts:
 
 - ``T`` / ``F``: evaluates to true / false;
 - ``ERR``: a non-match with an evaluation error reported (never raised);
@@ -42,6 +44,10 @@ SMALL_WHITE = {
     "attributes": {"color": {"string": "white"}, "size": {"string": "small"}},
 }
 EXAMPLE_GPU = {"driver": "gpu.example.com", "attributes": {"type": {"string": "gpu"}}}
+DRA_EXAMPLE = {
+    "driver": "dra.example.com",
+    "attributes": {"ext.example.com/family": {"string": "x"}, "model": {"string": "y"}},
+}
 
 
 def gpu_memory(value: str) -> dict[str, Any]:
@@ -108,6 +114,14 @@ ROWS: list[tuple[str, dict[str, Any], str]] = [
     # qualified names: first slash splits, bare names take the driver's domain
     ('device.attributes["resource.kubernetes.io"].pcieRoot == "pci0"', GPU, T),
     ('device.attributes["a"]["b/c"] == "x"', dev(**{"a/b/c": {"string": "x"}}), T),
+    # landscape §4: ext.example.com/family reads as device.attributes["ext.example.com"].family
+    (
+        'device.attributes["ext.example.com"].family == "x" && '
+        'device.attributes["dra.example.com"].model == "y"',
+        DRA_EXAMPLE,
+        T,
+    ),
+    ('"family" in device.attributes["dra.example.com"]', DRA_EXAMPLE, F),
     (f'{A}.explicit == "x"', dev(**{"gpu.nvidia.com/explicit": {"string": "x"}}), T),
     # non-matches that must not raise
     (
@@ -121,8 +135,14 @@ ROWS: list[tuple[str, dict[str, Any], str]] = [
         ERR,
     ),
     (f'{A}.nope == "x"', GPU, ERR),
+    # one unconvertible value fails the whole device, even for selectors that never read it
     ('device.driver == "gpu.nvidia.com"', dev(bad={}), ERR),
     ('device.driver == "gpu.nvidia.com"', dev(bad={"string": "a", "int": 1}), ERR),
+    ('device.driver == "gpu.nvidia.com"', dev(cudaComputeCapability={"version": "9.0"}), ERR),
+    ('device.driver == "driver.example.com"', gpu_memory("10Mo"), ERR),
+    ('device.driver == "driver.example.com"', gpu_memory("1.0.0"), ERR),
+    # a quantity Kubernetes accepts is a valid capacity, however odd ("Mi" is 0)
+    ('device.capacity["driver.example.com"].memory == quantity("0")', gpu_memory("Mi"), T),
     # domain presence
     ('"other.com" in device.attributes', GPU, F),
     ('"gpu.nvidia.com" in device.attributes', GPU, T),
@@ -187,6 +207,9 @@ ROWS: list[tuple[str, dict[str, Any], str]] = [
     ("!1", GPU, COMPILE),
     ("cel.bind(x, 1, x == 1)", GPU, COMPILE),
     ('isURL("https://example.com")', GPU, COMPILE),
+    # outside Kubernetes' DRA environment (ext.Math) or not implemented here (Lists)
+    ("math.greatest(1, 2) == 2", GPU, COMPILE),
+    ("[1, 2].isSorted()", GPU, COMPILE),
     ("not ) valid (", GPU, COMPILE),
     ("", GPU, COMPILE),
     ("   ", GPU, COMPILE),
