@@ -36,6 +36,7 @@ from modelplane_core.compose.composition import (
     Observed,
     Requirement,
     condition,
+    desired_from_observed,
     hold,
 )
 from modelplane_core.compose.names import child_name
@@ -127,6 +128,7 @@ def compose(observed: Observed[ModelDeployment]) -> Composition:
             requirements=needed,
         )
     cache = _cache_footprint(deployment, observed)
+    replicas = _with_own_replicas(replicas, observed)
     result = scheduling.schedule(deployment, clusters, replicas, cache.footprint)
     if result.invalid is not None:
         message = f"{result.invalid.path}: {result.invalid.message}"
@@ -139,6 +141,32 @@ def compose(observed: Observed[ModelDeployment]) -> Composition:
     return _compose_schedule(
         observed, result, {c.metadata.name or "": c for c in clusters}, cache, needed
     )
+
+
+def _with_own_replicas(
+    fleet: list[ModelReplica], observed: Observed[ModelDeployment]
+) -> list[ModelReplica]:
+    """The fleet's replicas plus this deployment's composed ones the fetch does not list yet.
+
+    The fleet list and the observed composed resources are read separately;
+    a replica that exists but is missing from a lagging list would look
+    unplaced, and the scheduler would place a new one and drop the running one.
+    """
+    listed = {(r.metadata.namespace, r.metadata.name) for r in fleet}
+    own = []
+    for seen in observed.resources.values():
+        if seen.manifest.get("kind") != "ModelReplica":
+            continue
+        meta = seen.manifest.get("metadata") or {}
+        if (meta.get("namespace"), meta.get("name")) in listed:
+            continue
+        try:
+            replica = from_dict(desired_from_observed(seen))
+        except ValidationError:
+            continue  # an unreadable own object is left to the fleet list
+        if isinstance(replica, ModelReplica):
+            own.append(replica)
+    return [*fleet, *own]
 
 
 def _hold(observed: Observed[ModelDeployment], **why: Any) -> Composition:
@@ -222,7 +250,7 @@ def _compose_schedule(
                 ready=True if replica_ready else None,
             )
         )
-        if seen is None:
+        if seen is None and not placement.retained:
             pools = ", ".join(sorted({e.pool for e in placement.engines}))
             events.append(
                 Event.normal(

@@ -589,6 +589,31 @@ def test_narrowing_the_cluster_selector_keeps_running_replicas() -> None:
     assert keys(compose(narrowed)) == ["endpoint-a-0", "replica-a-0"]
 
 
+def test_a_running_replica_missing_from_a_lagging_fleet_list_is_kept_where_it_runs() -> None:
+    """The scheduler sees the composed replica even when the ModelReplica list lags."""
+    fleet = [cluster("a"), cluster("b")]
+    dep = deployment("qwen")
+    on_b = compose(deployment_inputs(dep, [cluster("b")]))
+    assert keys(on_b) == ["replica-b-0"]
+    running = deployment_next_pass(deployment_inputs(dep, fleet), on_b, ready=True)
+    lagging = attrs.evolve(running, required={**running.required, REQUIRE_REPLICAS: ()})
+    out = compose(lagging)
+    # Without it, the fill would pick cluster a (fewest replicas, first by name) and drop b's.
+    assert keys(out) == ["endpoint-b-0", "replica-b-0"]
+    assert out.events == ()  # nothing new was scheduled
+    assert out.status == {"replicas": {"total": 1, "ready": 1}}
+
+
+def test_a_listed_replica_not_yet_observed_is_kept_and_not_announced_again() -> None:
+    dep = deployment("qwen")
+    running, out = live(dep, [cluster("a")])
+    unobserved = attrs.evolve(deployment_next_pass(running, out, ready=True), resources={})
+    again = compose(unobserved)
+    assert keys(again) == ["replica-a-0"]
+    assert again.resource("replica-a-0").manifest == out.resource("replica-a-0").manifest  # type: ignore[union-attr]
+    assert again.events == ()
+
+
 # --- events --------------------------------------------------------------------------
 
 
