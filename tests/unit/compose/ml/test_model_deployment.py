@@ -417,6 +417,17 @@ def test_a_present_cache_resolves_and_narrows_new_placements_to_its_footprint() 
     assert found.spec.model_cache_ref == api.ModelCacheRef(name="weights")
 
 
+def test_a_cache_footprint_that_contradicts_the_cluster_selector_places_nothing() -> None:
+    """The reference let the cache's value overwrite the deployment's (gap 26)."""
+    dep = deployment("qwen", cache="weights", selector={"region": "east"})
+    fleet = [cluster("a", labels={"region": "east"}), cluster("b", labels={"region": "west"})]
+    out = compose(deployment_inputs(dep, fleet, cache=[model_cache(selector={"region": "west"})]))
+    assert keys(out) == []
+    status, reason, message = cond(out, SCHEDULED)
+    assert (status, reason) == ("False", "InsufficientCapacity")
+    assert "clusterSelector conflicts with ModelCache 'weights'" in message
+
+
 def test_an_unfetched_cache_waits_placing_nothing_new() -> None:
     out = compose(deployment_inputs(deployment("qwen", cache="weights"), [cluster("a")]))
     assert keys(out) == []
