@@ -38,7 +38,7 @@ def read_documents(paths: Iterable[str]) -> list[SourceDocument]:
     """Every document of every path (``-`` is stdin), or :class:`InputError`."""
     documents: list[SourceDocument] = []
     for path in paths:
-        text = _read(path)
+        text = read_text(path)
         try:
             parsed = api.parse_documents(text)
         except api.YamlSyntaxError as exc:
@@ -48,7 +48,8 @@ def read_documents(paths: Iterable[str]) -> list[SourceDocument]:
     return documents
 
 
-def _read(path: str) -> str:
+def read_text(path: str) -> str:
+    """The text of ``path`` (``-`` is stdin), or :class:`InputError` saying why not."""
     if path == "-":
         return sys.stdin.read()
     try:

@@ -1,0 +1,379 @@
+"""Simulated providers and workload clusters: how composed resources come to life.
+
+In a real fleet, provider-kubernetes applies an ``Object``'s manifest to its
+workload cluster and reports the applied object back under
+``status.atProvider.manifest``; provider-helm installs Releases; cloud providers
+create clusters and node pools. The composers only ever read those statuses,
+so simulating them is enough to drive the real composers end to end:
+
+- a managed resource becomes ``Synced``/``Ready`` after a delay that depends on
+  what it is (``Timing``);
+- an ``Object``'s applied manifest gets the status its kind reports on a real
+  cluster once started: a Deployment or LeaderWorkerSet ``Available`` (later for
+  a gang, and not before the ModelCache it mounts is hydrated on that cluster),
+  a Job ``Complete``, a PVC ``Bound``, a Gateway an address, an HTTPRoute
+  accepted by its parent;
+- its readiness then follows its readiness policy, the CEL query evaluated on
+  the applied object exactly as provider-kubernetes does.
+
+Everything is a pure function of the store and the simulated time, so a run is
+reproducible, and ``next_change`` tells the simulator when to look again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+from typing import Any, Final
+
+import attrs
+import celpy
+from celpy.adapter import json_to_cel
+
+from modelplane_core.api.registry import kind_class
+from modelplane_core.simulation.store import ObjectKey, Store, Stored
+
+OBJECT_GROUP: Final = "kubernetes.m.crossplane.io/"
+PROVIDER_CONFIG_KINDS: Final = frozenset({"ProviderConfig", "ClusterProviderConfig"})
+
+
+@attrs.frozen(kw_only=True)
+class Timing:
+    """Simulated seconds from creation until each kind of thing is up."""
+
+    apply: float = 5.0  # a provider applies an Object / a plain resource is persisted
+    workload: float = 90.0  # a single-pod engine pulls its image and loads the model
+    gang: float = 240.0  # a Leader + Workers gang forms its collective
+    warm_start: float = 30.0  # an engine starting on an already hydrated cache
+    hydration: float = 600.0  # a ModelCache Job downloads the weights
+    release: float = 120.0  # a helm Release installs
+    load_balancer: float = 30.0  # a Gateway gets its address
+    cloud: float = 600.0  # a cloud cluster or node pool is provisioned
+
+
+def _ready_at(stored: Stored, delay: float) -> float:
+    return stored.created + delay
+
+
+def _condition(type_: str, ok: bool, reason: str) -> dict[str, Any]:
+    return {"type": type_, "status": "True" if ok else "False", "reason": reason}
+
+
+def _address(name: str) -> str:
+    """A stable private address per object, so runs are reproducible."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return f"10.{digest[0]}.{digest[1]}.{max(digest[2], 1)}"
+
+
+@functools.lru_cache(maxsize=256)
+def _program(query: str) -> celpy.Runner:
+    environment = celpy.Environment()
+    return environment.program(environment.compile(query))
+
+
+def _query_holds(query: str, applied: Mapping[str, Any]) -> bool:
+    """provider-kubernetes' ``DeriveFromCelQuery``: the query over the applied object."""
+    try:
+        result: object = _program(query).evaluate({"object": json_to_cel(dict(applied))})
+    except Exception:  # a query that errors leaves the Object not ready, as the provider does
+        return False
+    return isinstance(result, celpy.celtypes.BoolType) and bool(result)
+
+
+class Providers:
+    """The providers and workload clusters of a simulated fleet."""
+
+    def __init__(self, timing: Timing | None = None) -> None:
+        self.timing = timing or Timing()
+        # InferenceClusters whose API cannot be reached (a regional outage).
+        self.unreachable: set[str] = set()
+        # Readiness verdicts by (query, wrapped manifest, started): celpy is slow, and the
+        # verdict only changes when the manifest does or the workload starts.
+        self._verdicts: dict[tuple[str, int, bool], tuple[Mapping[str, Any], bool]] = {}
+
+    # -- what changes, and when ------------------------------------------------------
+
+    def settle(self, store: Store, now: float) -> bool:
+        """Write every managed resource's status as of ``now``; True when any changed."""
+        changed = False
+        for key, stored in list(store.items()):
+            if _is_managed(key):
+                status = self.status(store, key, stored, now)
+                if status is not None and status != stored.status:
+                    changed |= store.set_status(key, status)
+        return changed
+
+    def next_change(self, store: Store, now: float) -> float | None:
+        """The earliest simulated time after ``now`` at which some status will change."""
+        upcoming = [
+            when
+            for key, stored in store.items()
+            if _is_managed(key)
+            for when in self._milestones(store, key, stored)
+            if when > now
+        ]
+        return min(upcoming) if upcoming else None
+
+    # -- per kind ------------------------------------------------------------------
+
+    def status(
+        self, store: Store, key: ObjectKey, stored: Stored, now: float
+    ) -> Mapping[str, Any] | None:
+        api_version, kind, _namespace, name = key
+        if kind in PROVIDER_CONFIG_KINDS:
+            return None  # provider configs report nothing
+        if (
+            self.unreachable
+            and api_version.startswith((OBJECT_GROUP, "helm."))
+            and cluster_of(store, stored) in self.unreachable
+        ):
+            return _unreachable(stored)
+        if api_version.startswith(OBJECT_GROUP) and kind == "Object":
+            return self._object_status(store, stored, now)
+        if not _is_provider_managed(api_version):
+            # A plain object on the control cluster: its own controller reports on it.
+            started = now >= self._started_at(store, stored, stored.manifest)
+            return _kubernetes_status(stored.manifest, name, started) or None
+        ready = now >= _ready_at(stored, self._delay(key))
+        status: dict[str, Any] = {
+            "conditions": [
+                _condition("Ready", ready, "Available" if ready else "Creating"),
+                _condition("Synced", True, "ReconcileSuccess"),
+            ]
+        }
+        if ready:
+            # Cloud resources publish identifiers that composers wire into their siblings.
+            status["atProvider"] = {
+                "id": f"{name}-id",
+                "arn": f"arn:sim:{kind.lower()}/{name}",
+                "email": f"{name}@sim.iam",
+                "endpoint": f"https://{_address(name)}",
+            }
+        return status
+
+    def _delay(self, key: ObjectKey) -> float:
+        return self.timing.release if key[0].startswith("helm.") else self.timing.cloud
+
+    def _milestones(self, store: Store, key: ObjectKey, stored: Stored) -> list[float]:
+        if key[1] in PROVIDER_CONFIG_KINDS:
+            return []
+        if key[0].startswith(OBJECT_GROUP) and key[1] == "Object":
+            wrapped = _wrapped(stored)
+            return [
+                stored.created + self.timing.apply,
+                self._started_at(store, stored, wrapped),
+            ]
+        if not _is_provider_managed(key[0]):
+            return [self._started_at(store, stored, stored.manifest)]
+        return [_ready_at(stored, self._delay(key))]
+
+    # -- provider-kubernetes Objects -------------------------------------------------
+
+    def _object_status(self, store: Store, stored: Stored, now: float) -> Mapping[str, Any]:
+        applied = now >= stored.created + self.timing.apply
+        if not applied:
+            return {
+                "conditions": [
+                    _condition("Ready", False, "Creating"),
+                    _condition("Synced", True, "ReconcileSuccess"),
+                ]
+            }
+        wrapped = _wrapped(stored)
+        started = now >= self._started_at(store, stored, wrapped)
+        where = str((wrapped.get("metadata") or {}).get("name", "")) + "@" + _target(stored)
+        manifest = {**wrapped, "status": _kubernetes_status(wrapped, where, started)}
+        readiness = (stored.manifest.get("spec") or {}).get("readiness") or {}
+        query = readiness.get("celQuery")
+        if readiness.get("policy") == "DeriveFromCelQuery" and isinstance(query, str):
+            ready = self._verdict(query, wrapped, started, manifest)
+        else:
+            ready = True  # SuccessfulCreate
+        return {
+            "conditions": [
+                _condition("Ready", ready, "Available" if ready else "Creating"),
+                _condition("Synced", True, "ReconcileSuccess"),
+            ],
+            "atProvider": {"manifest": manifest},
+        }
+
+    def _verdict(
+        self, query: str, wrapped: Mapping[str, Any], started: bool, applied: Mapping[str, Any]
+    ) -> bool:
+        key = (query, id(wrapped), started)
+        found = self._verdicts.get(key)
+        if found is not None and found[0] is wrapped:
+            return found[1]
+        if len(self._verdicts) > 100_000:
+            self._verdicts.clear()
+        verdict = _query_holds(query, applied)
+        self._verdicts[key] = (wrapped, verdict)
+        return verdict
+
+    def _started_at(self, store: Store, stored: Stored, wrapped: Mapping[str, Any]) -> float:
+        """When the wrapped object is up on its cluster: its own start-up, and its cache."""
+        kind = wrapped.get("kind")
+        if kind == "LeaderWorkerSet":
+            start = stored.created + self.timing.gang
+        elif kind == "Deployment":
+            start = stored.created + self.timing.workload
+        elif kind == "Job":
+            start = stored.created + self.timing.hydration
+        elif kind == "Gateway":
+            start = stored.created + self.timing.load_balancer
+        else:
+            return stored.created + self.timing.apply
+        if kind in ("Deployment", "LeaderWorkerSet"):
+            hydrated = _cache_hydrated_at(store, stored, wrapped, self.timing.hydration)
+            if hydrated is not None:
+                start = max(start, hydrated + self.timing.warm_start)
+        return start
+
+
+def _unreachable(stored: Stored) -> Mapping[str, Any]:
+    """What a provider reports when it cannot reach the cluster: not ready, last state kept."""
+    message = "cannot reach the cluster's API server"
+    status: dict[str, Any] = {
+        "conditions": [
+            {"type": "Ready", "status": "False", "reason": "Unavailable", "message": message},
+            {"type": "Synced", "status": "False", "reason": "ReconcileError", "message": message},
+        ]
+    }
+    if "atProvider" in stored.status:
+        status["atProvider"] = stored.status["atProvider"]
+    return status
+
+
+def cluster_of(store: Store, stored: Stored) -> str | None:
+    """The InferenceCluster a provider-kubernetes Object or helm Release acts on.
+
+    It is the cluster whose composition owns the provider config the resource
+    names (the kubeconfig provider config of an InferenceCluster, or one of its
+    ServingStack's), found by walking the owners up to the InferenceCluster.
+    """
+    ref = (stored.manifest.get("spec") or {}).get("providerConfigRef") or {}
+    kind = ref.get("kind") or "ProviderConfig"
+    group = str(stored.manifest.get("apiVersion", "")).split("/", 1)[0]
+    namespace = (stored.manifest.get("metadata") or {}).get("namespace") or ""
+    for key, config in store.items():
+        if (
+            key[0].split("/", 1)[0] == group
+            and key[1] == kind
+            and key[3] == ref.get("name")
+            and (kind == "ClusterProviderConfig" or key[2] == namespace)
+        ):
+            return _root_cluster(store, config)
+    return None
+
+
+def _root_cluster(store: Store, stored: Stored) -> str | None:
+    seen = 0
+    while stored.owner is not None and seen < 16:
+        composite = stored.owner.composite
+        if composite[1] == "InferenceCluster":
+            return composite[3]
+        parent = store.get(composite)
+        if parent is None:
+            return None
+        stored, seen = parent, seen + 1
+    return None
+
+
+def _is_provider_managed(api_version: str) -> bool:
+    """A Crossplane managed resource (helm, cloud) rather than a plain Kubernetes object."""
+    group = api_version.split("/", 1)[0]
+    return group.endswith((".crossplane.io", ".upbound.io"))
+
+
+def _is_managed(key: ObjectKey) -> bool:
+    """Everything that is not one of our composites is someone else's to make real."""
+    return kind_class(key[0], key[1]) is None
+
+
+def _wrapped(stored: Stored) -> Mapping[str, Any]:
+    manifest = ((stored.manifest.get("spec") or {}).get("forProvider") or {}).get("manifest")
+    return manifest if isinstance(manifest, Mapping) else {}
+
+
+def _target(stored: Stored) -> str:
+    ref = (stored.manifest.get("spec") or {}).get("providerConfigRef") or {}
+    return str(ref.get("name") or "")
+
+
+def _claims(wrapped: Mapping[str, Any]) -> set[str]:
+    """The PVCs a workload's pods mount (Deployment, Job or LeaderWorkerSet templates)."""
+    spec = wrapped.get("spec") or {}
+    templates = [spec.get("template") or {}]
+    lws = spec.get("leaderWorkerTemplate") or {}
+    templates += [lws.get("leaderTemplate") or {}, lws.get("workerTemplate") or {}]
+    names = set()
+    for template in templates:
+        for volume in (template.get("spec") or {}).get("volumes") or ():
+            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+            if isinstance(claim, str):
+                names.add(claim)
+    return names
+
+
+def _cache_hydrated_at(
+    store: Store, stored: Stored, wrapped: Mapping[str, Any], hydration: float
+) -> float | None:
+    """When the Job filling a PVC this workload mounts completes on the same cluster."""
+    claims = _claims(wrapped)
+    if not claims:
+        return None
+    target = _target(stored)
+    done = [
+        other.created + hydration
+        for key, other in store.items()
+        if key[1] == "Object"
+        and _target(other) == target
+        and (job := _wrapped(other)).get("kind") == "Job"
+        and _claims(job) & claims
+    ]
+    return max(done) if done else None
+
+
+def _kubernetes_status(manifest: Mapping[str, Any], where: str, started: bool) -> Mapping[str, Any]:
+    """The status an object's own controller reports on a real cluster, once it is up.
+
+    ``where`` names the object and its cluster, so each gets its own stable address.
+    """
+    kind = manifest.get("kind")
+    spec = manifest.get("spec") or {}
+    if kind in ("Deployment", "LeaderWorkerSet"):
+        replicas = spec.get("replicas", 1)
+        return {
+            "replicas": replicas,
+            "readyReplicas": replicas if started else 0,
+            "conditions": [_condition("Available", started, "Simulated")],
+        }
+    if kind == "Job":
+        return {
+            "succeeded": 1 if started else 0,
+            "conditions": [_condition("Complete", True, "Simulated")] if started else [],
+        }
+    if kind == "PersistentVolumeClaim":
+        return {"phase": "Bound"}
+    if kind == "GatewayClass":
+        return {"conditions": [_condition("Accepted", True, "Accepted")]}
+    if kind == "Gateway":
+        accepted = [_condition("Accepted", True, "Accepted")]
+        if not started:
+            return {"conditions": accepted}
+        return {
+            "addresses": [{"type": "IPAddress", "value": _address(where)}],
+            "conditions": [*accepted, _condition("Programmed", True, "Programmed")],
+        }
+    if kind == "HTTPRoute":
+        return {
+            "parents": [
+                {
+                    "parentRef": parent,
+                    "controllerName": "simulated",
+                    "conditions": [_condition("Accepted", True, "Accepted")],
+                }
+                for parent in spec.get("parentRefs") or ()
+            ]
+        }
+    return {}
