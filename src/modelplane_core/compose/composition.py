@@ -22,6 +22,7 @@ import attrs
 
 from modelplane_core.api.codec import unstructure
 from modelplane_core.api.meta import Condition, ConditionStatus
+from modelplane_core.api.registry import Resource
 
 XR = TypeVar("XR")
 
@@ -68,6 +69,11 @@ class Requirement:
     namespace: str | None = None
 
 
+# A related resource as fetched: a wire dict (from Crossplane), or the typed object
+# itself when the caller already holds it (the simulator), which saves decoding it.
+Required = Mapping[str, Any] | Resource
+
+
 @attrs.frozen(kw_only=True)
 class Observed(Generic[XR]):
     """The inputs of one reconcile of composite ``XR``."""
@@ -77,10 +83,10 @@ class Observed(Generic[XR]):
     # Resolved requirements by key. A key that is absent has not been fetched yet,
     # which is different from a key that resolved to nothing: only the latter
     # means "the object does not exist".
-    required: Mapping[str, tuple[Mapping[str, Any], ...]] = attrs.field(factory=dict)
+    required: Mapping[str, tuple[Required, ...]] = attrs.field(factory=dict)
     context: Mapping[str, Any] = attrs.field(factory=dict)
 
-    def required_or_none(self, key: str) -> tuple[Mapping[str, Any], ...] | None:
+    def required_or_none(self, key: str) -> tuple[Required, ...] | None:
         """Resolved objects for ``key``, or ``None`` while the requirement is unresolved."""
         return self.required.get(key)
 

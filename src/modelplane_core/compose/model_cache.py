@@ -227,6 +227,8 @@ def _token(observed: Observed[ModelCache], source: HuggingFaceSource) -> str | N
     if source.auth_secret is None:
         return None
     for secret in observed.required.get(REQUIRE_AUTH, ()):
+        if not isinstance(secret, Mapping):
+            continue  # a Secret is never one of our typed kinds
         data = secret.get("data")
         value = data.get(source.auth_secret.key) if isinstance(data, Mapping) else None
         if isinstance(value, str) and value:

@@ -34,6 +34,7 @@ from modelplane_core.compose.composition import (
     DesiredResource,
     Event,
     Observed,
+    Required,
     Requirement,
     condition,
     desired_from_observed,
@@ -175,12 +176,15 @@ def _hold(observed: Observed[ModelDeployment], **why: Any) -> Composition:
     return held if observed.resources else attrs.evolve(held, ready=False)
 
 
-def _decode_all(items: Sequence[Mapping[str, Any]] | None, cls: type[T]) -> list[T] | str | None:
+def _decode_all(items: Sequence[Required] | None, cls: type[T]) -> list[T] | str | None:
     """Typed objects, ``None`` while unresolved, or a message naming an undecodable object."""
     if items is None:
         return None
     decoded: list[T] = []
     for item in items:
+        if isinstance(item, cls):
+            decoded.append(item)
+            continue
         try:
             obj = from_dict(item)
         except ValidationError as exc:

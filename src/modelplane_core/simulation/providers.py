@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -34,6 +35,7 @@ from celpy.adapter import json_to_cel
 from modelplane_core.api.registry import kind_class
 from modelplane_core.simulation.store import ObjectKey, Store, Stored
 
+OBJECT_API_VERSION: Final = "kubernetes.m.crossplane.io/v1alpha1"
 OBJECT_GROUP: Final = "kubernetes.m.crossplane.io/"
 PROVIDER_CONFIG_KINDS: Final = frozenset({"ProviderConfig", "ClusterProviderConfig"})
 
@@ -91,29 +93,62 @@ class Providers:
         # Readiness verdicts by (query, wrapped manifest, started): celpy is slow, and the
         # verdict only changes when the manifest does or the workload starts.
         self._verdicts: dict[tuple[str, int, bool], tuple[Mapping[str, Any], bool]] = {}
+        # Per managed resource: the spec its status was computed from, and its next milestone.
+        self._tracked: dict[ObjectKey, tuple[object, float]] = {}
+        self._outages: frozenset[str] = frozenset()
 
     # -- what changes, and when ------------------------------------------------------
 
     def settle(self, store: Store, now: float) -> bool:
-        """Write every managed resource's status as of ``now``; True when any changed."""
+        """Bring every managed resource's status up to ``now``; True when any changed.
+
+        Only what can have changed is recomputed: objects whose spec was written
+        since their status was last computed, objects whose next milestone has
+        passed, everything a cluster outage touches when the outages change, and
+        the workloads sharing a cluster with a hydration Job that changed.
+        """
+        outages = frozenset(self.unreachable)
+        outages_changed = outages != self._outages
+        self._outages = outages
+        due: set[ObjectKey] = set()
+        hydration_targets: set[str] = set()
+        for key in list(self._tracked):
+            if key not in store:
+                del self._tracked[key]
+        for key in list(store.keys()):
+            if not _is_managed(key):
+                continue
+            stored = store.get(key)
+            assert stored is not None
+            spec, milestone = self._tracked.get(key, (None, -math.inf))
+            fresh = spec is not stored.manifest.get("spec")
+            if (
+                fresh
+                or now >= milestone
+                or (outages_changed and key[0].startswith((OBJECT_GROUP, "helm.")))
+            ):
+                due.add(key)
+                if fresh and _wrapped(stored).get("kind") == "Job":
+                    hydration_targets.add(_target(stored))
+        if hydration_targets:
+            for key, stored in store.of_kind(OBJECT_API_VERSION, "Object"):
+                if _target(stored) in hydration_targets:
+                    due.add(key)
         changed = False
-        for key, stored in list(store.items()):
-            if _is_managed(key):
-                status = self.status(store, key, stored, now)
-                if status is not None and status != stored.status:
-                    changed |= store.set_status(key, status)
+        for key in sorted(due):
+            stored = store.get(key)
+            assert stored is not None
+            status = self.status(store, key, stored, now)
+            if status is not None and status != stored.status:
+                changed |= store.set_status(key, status)
+            upcoming = [t for t in self._milestones(store, key, stored) if t > now]
+            self._tracked[key] = (stored.manifest.get("spec"), min(upcoming, default=math.inf))
         return changed
 
     def next_change(self, store: Store, now: float) -> float | None:
         """The earliest simulated time after ``now`` at which some status will change."""
-        upcoming = [
-            when
-            for key, stored in store.items()
-            if _is_managed(key)
-            for when in self._milestones(store, key, stored)
-            if when > now
-        ]
-        return min(upcoming) if upcoming else None
+        upcoming = min((t for _, t in self._tracked.values() if t > now), default=math.inf)
+        return upcoming if upcoming != math.inf else None
 
     # -- per kind ------------------------------------------------------------------
 
@@ -255,12 +290,9 @@ def cluster_of(store: Store, stored: Stored) -> str | None:
     kind = ref.get("kind") or "ProviderConfig"
     group = str(stored.manifest.get("apiVersion", "")).split("/", 1)[0]
     namespace = (stored.manifest.get("metadata") or {}).get("namespace") or ""
-    for key, config in store.items():
-        if (
-            key[0].split("/", 1)[0] == group
-            and key[1] == kind
-            and key[3] == ref.get("name")
-            and (kind == "ClusterProviderConfig" or key[2] == namespace)
+    for key, config in store.named(kind, str(ref.get("name") or "")):
+        if key[0].split("/", 1)[0] == group and (
+            kind == "ClusterProviderConfig" or key[2] == namespace
         ):
             return _root_cluster(store, config)
     return None
@@ -325,9 +357,8 @@ def _cache_hydrated_at(
     target = _target(stored)
     done = [
         other.created + hydration
-        for key, other in store.items()
-        if key[1] == "Object"
-        and _target(other) == target
+        for _, other in store.of_kind(OBJECT_API_VERSION, "Object")
+        if _target(other) == target
         and (job := _wrapped(other)).get("kind") == "Job"
         and _claims(job) & claims
     ]

@@ -62,6 +62,8 @@ class Store:
 
     def __init__(self) -> None:
         self._objects: dict[ObjectKey, Stored] = {}
+        self._by_kind: dict[tuple[str, str], set[ObjectKey]] = {}
+        self._by_name: dict[tuple[str, str], set[ObjectKey]] = {}
         self._children: dict[ObjectKey, dict[str, ObjectKey]] = {}
         self.version = 0
         # Keys written since the last drain, each with the composite that owned it then:
@@ -86,11 +88,16 @@ class Store:
         return ((key, self._objects[key]) for key in sorted(self._objects))
 
     def of_kind(self, api_version: str, kind: str) -> list[tuple[ObjectKey, Stored]]:
-        return [
-            (key, stored)
-            for key, stored in self.items()
-            if key[0] == api_version and key[1] == kind
-        ]
+        keys = sorted(self._by_kind.get((api_version, kind), ()))
+        return [(key, self._objects[key]) for key in keys]
+
+    def named(self, kind: str, name: str) -> list[tuple[ObjectKey, Stored]]:
+        """Every object of ``kind`` called ``name`` (any group, version or namespace)."""
+        return [(key, self._objects[key]) for key in sorted(self._by_name.get((kind, name), ()))]
+
+    def keys(self) -> Iterable[ObjectKey]:
+        """Every key, in no particular order (cheaper than iterating the store)."""
+        return self._objects.keys()
 
     def children(self, composite: ObjectKey) -> Mapping[str, ObjectKey]:
         """Resource key -> child key for everything ``composite`` composed."""
@@ -122,6 +129,8 @@ class Store:
         if before is not None and before.owner is not None and before.owner != stored.owner:
             self._children.get(before.owner.composite, {}).pop(before.owner.resource, None)
         self._objects[key] = stored
+        self._by_kind.setdefault((key[0], key[1]), set()).add(key)
+        self._by_name.setdefault((key[1], key[3]), set()).add(key)
         if stored.owner is not None:
             self._children.setdefault(stored.owner.composite, {})[stored.owner.resource] = key
         self.version += 1
@@ -143,6 +152,8 @@ class Store:
         stored = self._objects.pop(key, None)
         if stored is None:
             return []
+        self._by_kind[(key[0], key[1])].discard(key)
+        self._by_name[(key[1], key[3])].discard(key)
         removed = [key]
         self.version += 1
         self._changed[key] = stored.owner.composite if stored.owner is not None else None

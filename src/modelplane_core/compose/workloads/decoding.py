@@ -1,6 +1,7 @@
 """Decoding the related resources a composer asked for.
 
-Required resources arrive as raw wire dicts. A Modelplane object that does
+Required resources arrive as raw wire dicts (from Crossplane) or as typed
+objects (from a caller that already decoded them). A Modelplane object that does
 not decode is reported by name, never allowed to crash the composer (a crash
 would stall the whole composite) and never silently treated as absent (which
 could tear down what depends on it).
@@ -9,10 +10,11 @@ could tear down what depends on it).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from modelplane_core.api.documents import from_dict
 from modelplane_core.api.errors import ValidationError
+from modelplane_core.compose.composition import Required
 
 T = TypeVar("T")
 
@@ -29,11 +31,14 @@ def object_name(raw: object) -> str:
     return f"{namespace}/{name}" if namespace else name
 
 
-def decode_all(items: Sequence[Mapping[str, Any]], cls: type[T]) -> tuple[list[T], list[str]]:
+def decode_all(items: Sequence[Required], cls: type[T]) -> tuple[list[T], list[str]]:
     """The objects of type ``cls`` that decode, and a readable problem per one that does not."""
     decoded: list[T] = []
     problems: list[str] = []
     for raw in items:
+        if isinstance(raw, cls):
+            decoded.append(raw)
+            continue
         try:
             obj = from_dict(raw)
         except ValidationError as exc:
