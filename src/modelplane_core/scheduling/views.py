@@ -19,6 +19,7 @@ from modelplane_core.api.inference_cluster import InferenceCluster
 from modelplane_core.api.meta import LABEL_DEPLOYMENT, LABEL_REPLICA_INDEX, Taint
 from modelplane_core.api.model_deployment import Role
 from modelplane_core.api.model_replica import ModelReplica
+from modelplane_core.memo import IdentityMemo
 
 
 @attrs.frozen(kw_only=True)
@@ -63,8 +64,16 @@ class ClusterView:
         return tuple((p.name, p.signature) for p in self.pools)
 
 
+_CLUSTER_VIEWS: IdentityMemo[InferenceCluster, ClusterView] = IdentityMemo()
+_REPLICA_VIEWS: IdentityMemo[ModelReplica, ReplicaView] = IdentityMemo()
+
+
 def cluster_view(cluster: InferenceCluster) -> ClusterView:
-    """The scheduler's view of a cluster from its published status."""
+    """The scheduler's view of a cluster (built once per cluster object: they are frozen)."""
+    return _CLUSTER_VIEWS(cluster, _cluster_view)
+
+
+def _cluster_view(cluster: InferenceCluster) -> ClusterView:
     pools: dict[str, PoolView] = {}
     for published in cluster.gpu_pools:
         # A published pool name appears once (the composer guarantees it); keep the first.
@@ -109,6 +118,11 @@ class ReplicaView:
 
 
 def replica_view(replica: ModelReplica) -> ReplicaView:
+    """The scheduler's view of a replica (built once per replica object)."""
+    return _REPLICA_VIEWS(replica, _replica_view)
+
+
+def _replica_view(replica: ModelReplica) -> ReplicaView:
     labels = replica.metadata.label_map
     raw_index = labels.get(LABEL_REPLICA_INDEX)
     index = int(raw_index) if raw_index is not None and raw_index.isdigit() else None
