@@ -90,6 +90,18 @@ class Fleet:
             if view.deployment is not None:
                 self._by_deployment[(view.namespace, view.deployment)].append(view)
 
+    def copy(self) -> Fleet:
+        """An independent ledger over the same fleet, sharing every content-keyed memo.
+
+        The memos stay valid in the copy: the cluster filter depends on clusters
+        only, and a fit is keyed by the free nodes it was computed for.
+        """
+        twin = object.__new__(Fleet)
+        twin.__dict__.update(self.__dict__)
+        twin.free = dict(self.free)
+        twin._by_deployment = defaultdict(list, self._by_deployment)
+        return twin
+
     # -- ledger ------------------------------------------------------------------------
 
     def _charge(self, cluster: str, charges: Iterable[tuple[str, int]], sign: int = 1) -> None:
@@ -475,6 +487,40 @@ def _lowest_free_index(taken: set[int]) -> int:
     return index
 
 
+class _Recent:
+    """The last few fleets built, by the identity of the objects they were built from.
+
+    A control plane schedules every deployment against the same cluster and
+    replica objects until one of them changes; building the ledger once and
+    copying it per deployment makes each schedule cost the deployment, not the
+    fleet. The key holds the objects themselves, so an id is never reused.
+    """
+
+    SIZE = 4
+
+    def __init__(self) -> None:
+        self._fleets: list[
+            tuple[tuple[InferenceCluster, ...], tuple[ModelReplica, ...], Fleet]
+        ] = []
+
+    def fleet(
+        self, clusters: tuple[InferenceCluster, ...], replicas: tuple[ModelReplica, ...]
+    ) -> Fleet:
+        for seen_clusters, seen_replicas, fleet in self._fleets:
+            if _same(seen_clusters, clusters) and _same(seen_replicas, replicas):
+                return fleet
+        built = Fleet(clusters, replicas)
+        self._fleets = [(clusters, replicas, built), *self._fleets[: self.SIZE - 1]]
+        return built
+
+
+def _same(left: tuple[object, ...], right: tuple[object, ...]) -> bool:
+    return len(left) == len(right) and all(a is b for a, b in zip(left, right, strict=True))
+
+
+_RECENT = _Recent()
+
+
 def schedule(
     deployment: ModelDeployment,
     clusters: Iterable[InferenceCluster],
@@ -482,4 +528,4 @@ def schedule(
     cache: CacheFootprint | None = None,
 ) -> Schedule:
     """Place one deployment's replicas on the fleet. Pure: inputs are never modified."""
-    return Fleet(clusters, replicas).schedule(deployment, cache)
+    return _RECENT.fleet(tuple(clusters), tuple(replicas)).copy().schedule(deployment, cache)

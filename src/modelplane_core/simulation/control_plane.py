@@ -87,6 +87,7 @@ class ControlPlane:
         # Crossplane ends up doing once a function's requirements are stable.
         self._requirements: dict[ObjectKey, tuple[Requirement, ...]] = {}
         self._decoded: dict[ObjectKey, tuple[Mapping[str, Any], Any]] = {}
+        self._resolved: dict[tuple[Any, ...], tuple[int, tuple[Required, ...]]] = {}
         # Who must be reconciled when an object of a kind changes: Crossplane's watches.
         self._watchers: dict[tuple[str, str], set[ObjectKey]] = {}
         self.events: list[Recorded] = []
@@ -110,8 +111,21 @@ class ControlPlane:
         """The objects a requirement selects, by name or by labels, in a stable order.
 
         Our own kinds are handed over already decoded (composers accept both),
-        so a fleet of thousands is decoded once per change, not once per reader.
+        so a fleet of thousands is decoded once per change, not once per reader;
+        and a result is reused until an object of its kind is written, so every
+        ModelDeployment asking for "all clusters" gets the very same tuple.
         """
+        memo_key = (
+            requirement.api_version,
+            requirement.kind,
+            requirement.match_name,
+            requirement.namespace,
+            tuple(sorted((requirement.match_labels or {}).items())),
+        )
+        version = self.store.kind_version(requirement.api_version, requirement.kind)
+        cached = self._resolved.get(memo_key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         found: list[Required] = []
         for key, stored in self.store.of_kind(requirement.api_version, requirement.kind):
             _api, _kind, namespace, name = key
@@ -126,7 +140,8 @@ class ControlPlane:
                 if any(labels.get(k) != v for k, v in wanted.items()):
                     continue
             found.append(self._decoded_or_raw(key, stored.manifest))
-        return tuple(found)
+        self._resolved[memo_key] = (version, tuple(found))
+        return self._resolved[memo_key][1]
 
     def _decoded_or_raw(self, key: ObjectKey, manifest: Mapping[str, Any]) -> Required:
         if not is_composite(key) and kind_class(key[0], key[1]) is None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -69,15 +70,30 @@ def _address(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
+def _fields_read(query: str) -> frozenset[str] | None:
+    """The top-level fields of ``object`` a query reads, or None if it may read any."""
+    dotted = set(re.findall(r"\bobject\.([A-Za-z_]\w*)", query))
+    if len(re.findall(r"\bobject\b", query)) != len(re.findall(r"\bobject\.[A-Za-z_]", query)):
+        return None  # ``object`` used whole or indexed: give it everything
+    return frozenset(dotted)
+
+
+@functools.lru_cache(maxsize=256)
 def _program(query: str) -> celpy.Runner:
     environment = celpy.Environment()
     return environment.program(environment.compile(query))
 
 
 def _query_holds(query: str, applied: Mapping[str, Any]) -> bool:
-    """provider-kubernetes' ``DeriveFromCelQuery``: the query over the applied object."""
+    """provider-kubernetes' ``DeriveFromCelQuery``: the query over the applied object.
+
+    Only the top-level fields the query names (``object.status``) are converted
+    to CEL values: a pod template is large, and converting it is most of the cost.
+    """
+    fields = _fields_read(query)
+    visible = applied if fields is None else {k: v for k, v in applied.items() if k in fields}
     try:
-        result: object = _program(query).evaluate({"object": json_to_cel(dict(applied))})
+        result: object = _program(query).evaluate({"object": json_to_cel(dict(visible))})
     except Exception:  # a query that errors leaves the Object not ready, as the provider does
         return False
     return isinstance(result, celpy.celtypes.BoolType) and bool(result)
@@ -96,6 +112,9 @@ class Providers:
         # Per managed resource: the spec its status was computed from, and its next milestone.
         self._tracked: dict[ObjectKey, tuple[object, float]] = {}
         self._outages: frozenset[str] = frozenset()
+        # Hydration Jobs per target cluster (their PVCs and creation time), for one settle:
+        # Jobs only appear through composers, never while providers settle.
+        self._jobs: dict[str, list[tuple[set[str], float]]] | None = None
 
     # -- what changes, and when ------------------------------------------------------
 
@@ -107,6 +126,7 @@ class Providers:
         passed, everything a cluster outage touches when the outages change, and
         the workloads sharing a cluster with a hydration Job that changed.
         """
+        self._jobs = None
         outages = frozenset(self.unreachable)
         outages_changed = outages != self._outages
         self._outages = outages
@@ -245,6 +265,22 @@ class Providers:
         self._verdicts[key] = (wrapped, verdict)
         return verdict
 
+    def _hydrated_at(
+        self, store: Store, stored: Stored, wrapped: Mapping[str, Any]
+    ) -> float | None:
+        """When the Job filling a PVC this workload mounts completes on the same cluster."""
+        claims = _claims(wrapped)
+        if not claims:
+            return None
+        if self._jobs is None:
+            self._jobs = _jobs_by_target(store)
+        done = [
+            created + self.timing.hydration
+            for job_claims, created in self._jobs.get(_target(stored), ())
+            if job_claims & claims
+        ]
+        return max(done) if done else None
+
     def _started_at(self, store: Store, stored: Stored, wrapped: Mapping[str, Any]) -> float:
         """When the wrapped object is up on its cluster: its own start-up, and its cache."""
         kind = wrapped.get("kind")
@@ -259,7 +295,7 @@ class Providers:
         else:
             return stored.created + self.timing.apply
         if kind in ("Deployment", "LeaderWorkerSet"):
-            hydrated = _cache_hydrated_at(store, stored, wrapped, self.timing.hydration)
+            hydrated = self._hydrated_at(store, stored, wrapped)
             if hydrated is not None:
                 start = max(start, hydrated + self.timing.warm_start)
         return start
@@ -347,22 +383,13 @@ def _claims(wrapped: Mapping[str, Any]) -> set[str]:
     return names
 
 
-def _cache_hydrated_at(
-    store: Store, stored: Stored, wrapped: Mapping[str, Any], hydration: float
-) -> float | None:
-    """When the Job filling a PVC this workload mounts completes on the same cluster."""
-    claims = _claims(wrapped)
-    if not claims:
-        return None
-    target = _target(stored)
-    done = [
-        other.created + hydration
-        for _, other in store.of_kind(OBJECT_API_VERSION, "Object")
-        if _target(other) == target
-        and (job := _wrapped(other)).get("kind") == "Job"
-        and _claims(job) & claims
-    ]
-    return max(done) if done else None
+def _jobs_by_target(store: Store) -> dict[str, list[tuple[set[str], float]]]:
+    jobs: dict[str, list[tuple[set[str], float]]] = {}
+    for _, stored in store.of_kind(OBJECT_API_VERSION, "Object"):
+        wrapped = _wrapped(stored)
+        if wrapped.get("kind") == "Job":
+            jobs.setdefault(_target(stored), []).append((_claims(wrapped), stored.created))
+    return jobs
 
 
 def _kubernetes_status(manifest: Mapping[str, Any], where: str, started: bool) -> Mapping[str, Any]:

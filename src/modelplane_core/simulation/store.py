@@ -64,6 +64,8 @@ class Store:
         self._objects: dict[ObjectKey, Stored] = {}
         self._by_kind: dict[tuple[str, str], set[ObjectKey]] = {}
         self._by_name: dict[tuple[str, str], set[ObjectKey]] = {}
+        # Writes per (apiVersion, kind): a list of that kind is unchanged while this is.
+        self._kind_versions: dict[tuple[str, str], int] = {}
         self._children: dict[ObjectKey, dict[str, ObjectKey]] = {}
         self.version = 0
         # Keys written since the last drain, each with the composite that owned it then:
@@ -90,6 +92,9 @@ class Store:
     def of_kind(self, api_version: str, kind: str) -> list[tuple[ObjectKey, Stored]]:
         keys = sorted(self._by_kind.get((api_version, kind), ()))
         return [(key, self._objects[key]) for key in keys]
+
+    def kind_version(self, api_version: str, kind: str) -> int:
+        return self._kind_versions.get((api_version, kind), 0)
 
     def named(self, kind: str, name: str) -> list[tuple[ObjectKey, Stored]]:
         """Every object of ``kind`` called ``name`` (any group, version or namespace)."""
@@ -134,6 +139,7 @@ class Store:
         if stored.owner is not None:
             self._children.setdefault(stored.owner.composite, {})[stored.owner.resource] = key
         self.version += 1
+        self._kind_versions[key[:2]] = self._kind_versions.get(key[:2], 0) + 1
         self._changed[key] = stored.owner.composite if stored.owner is not None else None
         return True
 
@@ -156,6 +162,7 @@ class Store:
         self._by_name[(key[1], key[3])].discard(key)
         removed = [key]
         self.version += 1
+        self._kind_versions[key[:2]] = self._kind_versions.get(key[:2], 0) + 1
         self._changed[key] = stored.owner.composite if stored.owner is not None else None
         if stored.owner is not None:
             siblings = self._children.get(stored.owner.composite, {})
