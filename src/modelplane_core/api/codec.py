@@ -25,7 +25,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from modelplane_core.api.errors import FieldError, ValidationError, index_path, join_path, key_path
-from modelplane_core.api.fields import wire_name
+from modelplane_core.api.fields import is_required, wire_name
 
 T = TypeVar("T")
 
@@ -50,9 +50,17 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
+def _shown(value: object) -> str:
+    """A wrong value as a message shows it: its JSON type, and the value itself if a scalar."""
+    if value is None or isinstance(value, list | tuple | Mapping):
+        return _json_type(value)
+    shown = repr(value)
+    return f"{_json_type(value)} {shown if len(shown) <= 80 else shown[:77] + '...'}"
+
+
 def _structure_str(value: object, _: type) -> str:
     if not isinstance(value, str):
-        raise _WireTypeError(f"expected a string, got {_json_type(value)} {value!r}")
+        raise _WireTypeError(f"expected a string, got {_shown(value)}")
     return value
 
 
@@ -60,19 +68,17 @@ def _structure_int(value: object, _: type) -> int:
     # Integral floats are accepted because JSON (and protobuf Struct) cannot tell 2
     # from 2.0; anything that would lose information is rejected.
     if isinstance(value, bool):
-        raise _WireTypeError(f"expected an integer, got boolean {value!r}")
+        raise _WireTypeError(f"expected an integer, got {_shown(value)}")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    raise _WireTypeError(f"expected an integer, got {_json_type(value)} {value!r}")
+    raise _WireTypeError(f"expected an integer, got {_shown(value)}")
 
 
 def _structure_bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
-        raise _WireTypeError(
-            f"expected a boolean (true or false), got {_json_type(value)} {value!r}"
-        )
+        raise _WireTypeError(f"expected a boolean (true or false), got {_shown(value)}")
     return value
 
 
@@ -83,8 +89,9 @@ def _is_literal(type_: Any) -> bool:
 def _structure_literal(value: object, type_: Any) -> object:
     allowed = get_args(type_)
     if value not in allowed or isinstance(value, bool):
-        shown = ", ".join(str(a) for a in allowed)
-        raise _WireTypeError(f"unsupported value {value!r}: must be one of {shown}")
+        choices = ", ".join(str(a) for a in allowed)
+        shown = "null" if value is None else repr(value)
+        raise _WireTypeError(f"unsupported value {shown}: must be one of {choices}")
     return value
 
 
@@ -109,7 +116,7 @@ def _make_converter() -> cattrs.Converter:
 
         def structure(value: object, t: Any) -> Any:
             if not isinstance(value, list | tuple):
-                raise _WireTypeError(f"expected an array, got {_json_type(value)}")
+                raise _WireTypeError(f"expected an array, got {_shown(value)}")
             return inner(value, t)
 
         return structure
@@ -119,7 +126,7 @@ def _make_converter() -> cattrs.Converter:
 
         def structure(value: object, t: Any) -> Any:
             if not isinstance(value, Mapping):
-                raise _WireTypeError(f"expected an object, got {_json_type(value)}")
+                raise _WireTypeError(f"expected an object, got {_shown(value)}")
             return inner(value, t)
 
         return structure
@@ -129,10 +136,16 @@ def _make_converter() -> cattrs.Converter:
         inner: Callable[[Any, Any], Any] = make_dict_structure_fn(
             cls, converter, _cattrs_forbid_extra_keys=True, **renames
         )
+        # Like the API server, a null in a field that has a default (or is optional)
+        # means "not set": the server prunes it and applies the default. A null in a
+        # required field stays, so it is reported as the wrong type.
+        defaulted = frozenset(wire_name(a) for a in attrs.fields(cls) if not is_required(a))
 
         def structure(value: object, t: Any) -> Any:
             if not isinstance(value, Mapping):
-                raise _WireTypeError(f"expected an object, got {_json_type(value)}")
+                raise _WireTypeError(f"expected an object, got {_shown(value)}")
+            if any(value[k] is None for k in defaulted.intersection(value)):
+                value = {k: v for k, v in value.items() if v is not None or k not in defaulted}
             return inner(value, t)
 
         return structure
@@ -214,7 +227,8 @@ def _collect(exc: BaseException, path: str, cls: Any, out: list[FieldError]) -> 
         return
     if isinstance(exc, ForbiddenExtraKeysError):
         allowed = sorted(_wire_names(exc.cl).values())
-        for name in sorted(exc.extra_fields):
+        # YAML keys need not be strings (``1: x``, ``~: y``); name them as YAML does.
+        for name in sorted(_key_text(k) for k in exc.extra_fields):
             out.append(
                 FieldError(
                     join_path(path, name),
@@ -233,6 +247,14 @@ def _collect(exc: BaseException, path: str, cls: Any, out: list[FieldError]) -> 
         out.append(FieldError(path, f"invalid value for {_describe(cls)}: {exc}"))
         return
     out.append(FieldError(path, str(exc) or type(exc).__name__))
+
+
+def _key_text(key: object) -> str:
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
 
 
 def _describe(type_: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
 
@@ -82,7 +83,9 @@ def _unknown_kind(api_version: str, kind: str) -> FieldError:
     if kind in known_kinds():
         served = class_for_kind(kind).kind_info.api_version
         return FieldError("apiVersion", f"{kind} is served as {served}, not {api_version}")
-    return FieldError("kind", f"unknown Modelplane kind {kind!r}; known kinds are {known}")
+    close = difflib.get_close_matches(kind, known_kinds(), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return FieldError("kind", f"unknown Modelplane kind {kind!r}; {hint}known kinds are {known}")
 
 
 def decode(data: object) -> AnyObject:

@@ -28,8 +28,12 @@ from modelplane_core.api.inference_gateway import (
     TraefikSettings,
 )
 from modelplane_core.api.infrastructure import (
+    CloudClusterStatus,
+    EKSCluster,
     EKSNodePool,
+    GKECluster,
     GKENodePool,
+    NebiusCluster,
     NebiusFabric,
     NebiusNodePool,
     ServingStackSpec,
@@ -110,6 +114,7 @@ _register_serving_rules(ModelReplicaSpec)
         "a gang engine (a Leader with Workers) spans several nodes and requires "
         "spec.modelCacheRef, so every pod of the gang mounts the same weights"
     ),
+    field="modelCacheRef",
     cel=(
         "has(self.modelCacheRef) || "
         "!self.engines.exists(e, e.members.exists(m, m.role == 'Leader'))"
@@ -315,12 +320,12 @@ def _device_names(device: Device, path: str) -> Iterator[FieldError]:
         )
     for section, entries in (("attributes", device.attributes), ("capacity", device.capacity)):
         for name in entries or {}:
-            problem = _qualified_device_name_problem(name)
+            problem = _qualified_device_name_problem(name, section)
             if problem:
                 yield FieldError(key_path(join_path(path, section), name), problem)
 
 
-def _qualified_device_name_problem(name: str) -> str | None:
+def _qualified_device_name_problem(name: str, section: str) -> str | None:
     domain, sep, ident = name.partition("/")
     if not sep:
         domain, ident = "", name
@@ -334,8 +339,9 @@ def _qualified_device_name_problem(name: str) -> str | None:
         or not ident.isascii()
     ):
         return (
-            f"invalid name {ident!r}: must be a C identifier of at most 32 characters, "
-            "so selectors can read it as device.attributes[domain].name"
+            f"invalid name {ident!r}: use at most 32 letters, digits and '_', starting with a "
+            "letter or '_' (no '-' or '.'), so a selector can read it as "
+            f'device.{section}["<driver>"].<name>'
         )
     return None
 
@@ -477,7 +483,7 @@ def url_problem(url: str) -> str | None:
     except ValueError as exc:
         return f"invalid URL {url!r}: {exc}"
     if parts.scheme.lower() not in ("http", "https"):
-        return f"invalid URL {url!r}: the scheme must be http or https"
+        return f"invalid URL {url!r}: it must start with http:// or https://"
     if not parts.hostname:
         return f"invalid URL {url!r}: a host is required, e.g. https://api.example.com/"
     if port == 0:
@@ -528,6 +534,49 @@ rule(
 )(lambda p: p.min_node_count is None or p.max_node_count is not None)
 
 
+def _published_secrets(
+    cls: type[GKECluster] | type[EKSCluster] | type[NebiusCluster],
+    types: tuple[str, ...],
+    *,
+    namespaced: bool,
+) -> None:
+    """What a cloud cluster kind may publish in status.secrets.
+
+    The three kinds share one status type, but each cloud hands out different
+    credentials: a GKE cluster a Google service account key, an EKS cluster only
+    its kubeconfig (its token is refreshed in place), a Nebius cluster a Nebius
+    service account key that may live in another namespace.
+    """
+    kind = cls.kind_info.kind
+    article = "an" if kind[0] in "AEIOU" else "a"
+
+    def checker(obj: GKECluster | EKSCluster | NebiusCluster, path: str) -> Iterator[FieldError]:
+        status: CloudClusterStatus | None = obj.status
+        for index, secret in enumerate(status.secrets or () if status else ()):
+            where = f"{join_path(path, 'status.secrets')}[{index}]"
+            if secret.type not in types:
+                yield FieldError(
+                    join_path(where, "type"),
+                    f"unsupported value {secret.type!r}: {article} {kind} publishes only "
+                    f"{', '.join(types)}",
+                )
+            if secret.namespace is not None and not namespaced:
+                yield FieldError(
+                    join_path(where, "namespace"),
+                    f"{article} {kind} publishes its secrets in its own namespace; "
+                    "remove namespace",
+                )
+
+    check(cls)(checker)
+
+
+_published_secrets(GKECluster, ("Kubeconfig", "GoogleApplicationCredentials"), namespaced=False)
+_published_secrets(EKSCluster, ("Kubeconfig",), namespaced=False)
+_published_secrets(
+    NebiusCluster, ("Kubeconfig", "NebiusServiceAccountCredentials"), namespaced=True
+)
+
+
 # --- object metadata ----------------------------------------------------------------
 
 
@@ -574,11 +623,20 @@ def _label_errors(
             yield FieldError(key_path(path, key), f"invalid label value {value!r}: {problem}")
 
 
+# Kubernetes bounds annotations as a whole, not per value: an applied object's
+# last-applied-configuration annotation alone is often tens of kilobytes.
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+
+
 def _annotation_errors(annotations: Mapping[str, str] | None, path: str) -> Iterable[FieldError]:
-    for key, value in (annotations or {}).items():
-        if problem := qualified_name_problem(key):
+    for key in annotations or {}:
+        # Annotation keys are qualified names where case does not matter (as in Kubernetes).
+        if problem := qualified_name_problem(key.lower()):
             yield FieldError(key_path(path, key), f"invalid annotation key: {problem}")
-        if len(value) > 8192:
-            yield FieldError(
-                key_path(path, key), "annotation values must be at most 8192 characters"
-            )
+    total = sum(len(k.encode()) + len(v.encode()) for k, v in (annotations or {}).items())
+    if total > ANNOTATIONS_MAX_BYTES:
+        yield FieldError(
+            path,
+            f"annotations may hold at most {ANNOTATIONS_MAX_BYTES} bytes of keys and values "
+            f"in total (got {total})",
+        )

@@ -125,12 +125,14 @@ def _check_field(value: object, path: str, attribute: attrs.Attribute[Any]) -> I
     elif isinstance(value, bool):
         pass
     elif isinstance(value, int):
-        if c.minimum is not None and value < c.minimum:
-            yield FieldError(path, f"must be at least {c.minimum} (got {value})")
-        if c.maximum is not None and value > c.maximum:
-            yield FieldError(path, f"must be at most {c.maximum} (got {value})")
-        if c.int64 and not INT64_MIN <= value <= INT64_MAX:
+        # Every integer must fit in int64, not only those declared int64: the API
+        # server decodes JSON integers into int64, and a larger one is rejected there.
+        if not INT64_MIN <= value <= INT64_MAX:
             yield FieldError(path, f"must fit in a signed 64-bit integer (got {value})")
+        elif c.minimum is not None and value < c.minimum:
+            yield FieldError(path, f"must be at least {c.minimum} (got {value})")
+        elif c.maximum is not None and value > c.maximum:
+            yield FieldError(path, f"must be at most {c.maximum} (got {value})")
     elif isinstance(value, tuple):
         if c.min_items is not None and len(value) < c.min_items:
             yield FieldError(

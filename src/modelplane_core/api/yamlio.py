@@ -30,7 +30,15 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+# Characters YAML also reads as line breaks. PyYAML may print them raw inside a
+# plain or quoted scalar, where the loader folds them into a space; only a
+# double-quoted scalar escapes them, so it is the one style that round-trips.
+_OTHER_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if _OTHER_BREAKS.intersection(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
@@ -61,7 +69,10 @@ class YamlDocument:
 
 def parse_documents(text: str) -> list[YamlDocument]:
     """Every non-empty document in ``text``; raises :class:`YamlSyntaxError` with a position."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, exc) from exc
     documents: list[YamlDocument] = []
     try:
         index = 0
@@ -81,11 +92,23 @@ def parse_documents(text: str) -> list[YamlDocument]:
         raise YamlSyntaxError(
             problem, mark.line + 1 if mark else None, mark.column + 1 if mark else None
         ) from exc
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, exc) from exc
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(str(exc), None, None) from exc
     finally:
         loader.dispose()
     return documents
+
+
+def _reader_error(text: str, exc: yaml.reader.ReaderError) -> YamlSyntaxError:
+    """A character YAML does not allow (a control character, say), with its position."""
+    position = min(max(exc.position, 0), len(text))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    character = exc.character
+    shown = f"#x{character:04x}" if isinstance(character, int) else repr(character)
+    return YamlSyntaxError(f"unacceptable character {shown}: {exc.reason}", line, column)
 
 
 def dump_documents(documents: Iterable[Any]) -> str:

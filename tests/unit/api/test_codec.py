@@ -68,7 +68,7 @@ def test_decodes_to_frozen_typed_objects_with_defaults() -> None:
         (2.5, "expected an integer, got number 2.5"),
         ("3", "expected an integer, got string '3'"),
         (True, "expected an integer, got boolean True"),
-        (None, "expected an integer, got null None"),
+        (None, "expected an integer, got null"),
     ],
 )
 def test_integers_are_strict(value: Any, message: str) -> None:
@@ -95,7 +95,7 @@ def test_strings_are_strict() -> None:
 
 def test_a_string_is_not_a_list_and_a_list_is_not_an_object() -> None:
     data = deployment(engines="qwen")
-    assert errors_of(data) == [("spec.engines", "expected an array, got string")]
+    assert errors_of(data) == [("spec.engines", "expected an array, got string 'qwen'")]
     data = deployment(clusterSelector=["a"])
     assert errors_of(data) == [("spec.clusterSelector", "expected an object, got array")]
 
@@ -149,7 +149,9 @@ def test_dispatch_on_api_version_and_kind() -> None:
     assert errors_of({"kind": "ModelDeployment"}) == [("apiVersion", "required field is missing")]
     [(path, message)] = errors_of({"apiVersion": "modelplane.ai/v1alpha1", "kind": "ModelDeploy"})
     assert path == "kind"
-    assert "unknown Modelplane kind 'ModelDeploy'" in message
+    assert message.startswith(
+        "unknown Modelplane kind 'ModelDeploy'; did you mean ModelDeployment? known kinds are "
+    )
     assert errors_of({"apiVersion": "modelplane.ai/v2", "kind": "ModelDeployment"}) == [
         ("apiVersion", "ModelDeployment is served as modelplane.ai/v1alpha1, not modelplane.ai/v2")
     ]
@@ -212,3 +214,62 @@ def test_device_attributes_keep_their_wire_names() -> None:
             ),
         )
     )["spec"]["devices"][0]["attributes"] == {"cores": {"int": 3}, "mig": {"bool": False}}
+
+
+def test_null_means_unset_where_a_field_has_a_default_as_on_the_api_server() -> None:
+    # The API server prunes such nulls and applies the default; so does the codec.
+    data = deployment(serving=None, clusterSelector=None)
+    engine = data["spec"]["engines"][0]
+    engine.update(copies=None, phase=None)
+    engine["members"][0].update(role=None, worker=None)
+    engine["members"][0]["nodeSelector"]["devices"][0]["count"] = None
+    obj = api.from_dict(data)
+    assert isinstance(obj, api.ModelDeployment)
+    member = obj.spec.engines[0].members[0]
+    assert (obj.spec.engines[0].copies, obj.spec.engines[0].phase, member.role) == (
+        1,
+        None,
+        "Standalone",
+    )
+    assert member.node_selector is not None
+    assert member.node_selector.devices[0].count == 1
+    assert (obj.spec.serving, obj.spec.cluster_selector) == (None, None)
+    assert api.to_dict(obj) == api.to_dict(api.from_dict(deployment()))
+
+
+def test_null_in_a_required_field_is_reported_as_the_wrong_type() -> None:
+    data = deployment(replicas=None)
+    data["spec"]["engines"][0]["members"][0]["template"]["spec"]["containers"][0]["image"] = None
+    data["spec"]["engines"][0]["name"] = None
+    assert errors_of(data) == [
+        ("spec.replicas", "expected an integer, got null"),
+        ("spec.engines[0].name", "expected a string, got null"),
+        (
+            "spec.engines[0].members[0].template.spec.containers[0].image",
+            "expected a string, got null",
+        ),
+    ]
+
+
+def test_null_map_entries_are_rejected_not_dropped() -> None:
+    # Dropping a null selector entry would silently widen where a deployment may land.
+    data = deployment(clusterSelector={"matchLabels": {"region": None}})
+    assert errors_of(data) == [
+        ("spec.clusterSelector.matchLabels[region]", "expected a string, got null")
+    ]
+
+
+def test_wrong_values_are_shown_briefly() -> None:
+    data = deployment(replicas="x" * 200)
+    [(path, message)] = errors_of(data)
+    assert path == "spec.replicas"
+    assert message.startswith("expected an integer, got string 'xxx")
+    assert message.endswith("...")
+    assert len(message) < 120
+
+
+def test_non_string_keys_are_named_as_yaml_writes_them() -> None:
+    # YAML keys need not be strings; an unknown one must be reported, not crash the sort.
+    data = deployment()
+    data["spec"].update({2: "x", None: "y", True: "z"})
+    assert sorted(path for path, _ in errors_of(data)) == ["spec.2", "spec.null", "spec.true"]

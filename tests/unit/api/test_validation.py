@@ -168,7 +168,7 @@ DEPLOYMENT_CASES: list[tuple[str, Mutation, list[tuple[str, str]]]] = [
         make_gang,
         [
             (
-                "spec",
+                "spec.modelCacheRef",
                 "a gang engine (a Leader with Workers) spans several nodes and requires "
                 "spec.modelCacheRef, so every pod of the gang mounts the same weights",
             )
@@ -351,6 +351,16 @@ CLUSTER_CASES: list[tuple[str, Mutation, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "node count beyond int64",
+        lambda m: m["spec"]["nodePools"][0].update(nodeCount=2**63),
+        [
+            (
+                "spec.nodePools[0].nodeCount",
+                "must fit in a signed 64-bit integer (got 9223372036854775808)",
+            )
+        ],
+    ),
+    (
         "cluster name too long for a label value",
         lambda m: m["metadata"].update(name="c" * 64),
         [
@@ -404,8 +414,9 @@ CLASS_CASES: list[tuple[str, Mutation, list[tuple[str, str]]]] = [
         [
             (
                 "spec.devices[0].attributes[compute-cap]",
-                "invalid name 'compute-cap': must be a C identifier of at most 32 characters, "
-                "so selectors can read it as device.attributes[domain].name",
+                "invalid name 'compute-cap': use at most 32 letters, digits and '_', "
+                "starting with a letter or '_' (no '-' or '.'), so a selector can read it as "
+                'device.attributes["<driver>"].<name>',
             )
         ],
     ),
@@ -465,7 +476,7 @@ def test_service_endpoint_and_gateway_rules() -> None:
         "spec": {"url": "api.together.xyz/v1", "rewritePath": "v1/"},
     }
     assert problems(endpoint) == [
-        ("spec.url", "invalid URL 'api.together.xyz/v1': the scheme must be http or https"),
+        ("spec.url", "invalid URL 'api.together.xyz/v1': it must start with http:// or https://"),
         ("spec.rewritePath", "must be an absolute path starting with '/'"),
     ]
     gateway = {
@@ -488,3 +499,80 @@ def test_validation_never_raises_on_objects_built_in_code() -> None:
     spec = api.ModelDeploymentSpec(replicas=-3, engines=())
     obj = api.ModelDeployment(metadata=api.ObjectMeta(), spec=spec)
     assert [e.path for e in api.validate(obj)] == ["metadata.name", "spec.replicas", "spec.engines"]
+
+
+def test_annotations_are_bounded_in_total_like_kubernetes() -> None:
+    manifest = deployment()
+    # A large last-applied-configuration is normal on an object read back from a cluster.
+    manifest["metadata"]["annotations"] = {
+        "kubectl.kubernetes.io/last-applied-configuration": "x" * 100_000,
+        "Example.COM/Owner": "ml-team",  # case does not matter in annotation keys
+    }
+    assert problems(manifest) == []
+    manifest["metadata"]["annotations"] = {"a": "x" * 200_000, "b": "y" * 62_143}
+    assert problems(manifest) == [
+        (
+            "metadata.annotations",
+            "annotations may hold at most 262144 bytes of keys and values in total (got 262145)",
+        )
+    ]
+    manifest["metadata"]["annotations"] = {"bad key": "x"}
+    [(path, message)] = problems(manifest)
+    assert path == "metadata.annotations[bad key]"
+    assert message.startswith("invalid annotation key: ")
+
+
+@pytest.mark.parametrize(
+    ("kind", "secret", "expected"),
+    [
+        ("GKECluster", {"type": "GoogleApplicationCredentials"}, []),
+        (
+            "EKSCluster",
+            {"type": "GoogleApplicationCredentials"},
+            [
+                (
+                    "status.secrets[1].type",
+                    "unsupported value 'GoogleApplicationCredentials': an EKSCluster publishes "
+                    "only Kubeconfig",
+                )
+            ],
+        ),
+        ("NebiusCluster", {"type": "NebiusServiceAccountCredentials", "namespace": "infra"}, []),
+        (
+            "GKECluster",
+            {"type": "GoogleApplicationCredentials", "namespace": "infra"},
+            [
+                (
+                    "status.secrets[1].namespace",
+                    "a GKECluster publishes its secrets in its own namespace; remove namespace",
+                )
+            ],
+        ),
+    ],
+)
+def test_cloud_clusters_publish_only_their_own_secrets(
+    kind: str, secret: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    pools = {
+        "GKECluster": {"name": "system", "role": "System", "machineType": "e2-standard-4"},
+        "EKSCluster": {"name": "system", "role": "System", "instanceType": "m6i.large"},
+        "NebiusCluster": {"name": "system", "role": "System", "platform": "cpu-d3", "preset": "4"},
+    }
+    spec: dict[str, Any] = {"nodePools": [pools[kind]]}
+    if kind != "NebiusCluster":
+        spec["region"] = "us-west1"
+    if kind == "GKECluster":
+        spec["project"] = "my-project"
+    manifest = {
+        "apiVersion": "infrastructure.modelplane.ai/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": "c", "namespace": "infra"},
+        "spec": spec,
+        "status": {
+            "secrets": [
+                {"type": "Kubeconfig", "name": "kc", "key": "kubeconfig"},
+                {"name": "creds", "key": "key"} | secret,
+            ]
+        },
+    }
+    assert problems(manifest) == expected

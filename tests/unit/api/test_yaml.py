@@ -75,3 +75,22 @@ def test_load_yaml_raises_validation_errors_for_bad_documents() -> None:
     assert [(e.path, e.message) for e in info.value.errors] == [
         ("spec.url", "expected a string, got number 5")
     ]
+
+
+@pytest.mark.parametrize("text", ["a\x85b", "line\u2028break", "para\u2029graph", "cr\rlf"])
+def test_strings_with_other_yaml_line_breaks_round_trip(text: str) -> None:
+    # YAML also reads these as line breaks; printed raw they would load as a space.
+    endpoint = api.ModelEndpoint(
+        metadata=api.ObjectMeta(name="e", namespace="ml", annotations={"note": text}),
+        spec=api.ModelEndpointSpec(url="http://10.0.0.1/"),
+    )
+    assert api.load_yaml(api.dump_yaml([endpoint])) == [endpoint]
+
+
+def test_characters_yaml_forbids_are_syntax_errors_with_a_position() -> None:
+    with pytest.raises(api.YamlSyntaxError) as info:
+        api.parse_documents("a: 1\nb: x\x07y\n")
+    assert (info.value.line, info.value.column) == (2, 5)
+    assert info.value.problem == (
+        "unacceptable character #x0007: special characters are not allowed"
+    )
