@@ -65,6 +65,7 @@ def cluster(
     gateway: str | None = "auto",
     labels: Mapping[str, str] | None = None,
     taints: Iterable[api.Taint] = (),
+    cache_storage: bool = True,
 ) -> api.InferenceCluster:
     address = f"10.0.0.{sum(map(ord, name)) % 250 + 1}" if gateway == "auto" else gateway
     return api.InferenceCluster(
@@ -78,6 +79,7 @@ def cluster(
         ),
         status=api.InferenceClusterStatus(
             gateway=api.GatewayStatus(address=address) if address else None,
+            cache=api.CacheStorageStatus(storage_class_name="rwx") if cache_storage else None,
             gpu_pools=tuple(pools) if pools else (pool(),),
             conditions=(api.Condition(type="Ready", status="True" if ready else "False"),),
         ),

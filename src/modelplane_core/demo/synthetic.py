@@ -16,7 +16,9 @@ import attrs
 from modelplane_core.api.devices import Device, DeviceAttribute, DeviceCapacity
 from modelplane_core.api.inference_class import InferenceClass, InferenceClassSpec
 from modelplane_core.api.inference_cluster import (
+    CacheStorageStatus,
     ClusterSourceSpec,
+    ExistingCacheSettings,
     ExistingCluster,
     GatewayStatus,
     InferenceCluster,
@@ -44,6 +46,7 @@ from modelplane_core.api.pods import Container, PodSpec, PodTemplate
 from modelplane_core.compose.platform.pools import review_pools
 
 GPU = "gpu.nvidia.com"
+RWX_STORAGE_CLASS = "nfs-rwx"
 REGIONS = ("us-east", "us-west", "us-central", "eu-central", "eu-north", "ap-south")
 
 
@@ -120,7 +123,10 @@ def _cluster(rng: random.Random, index: int) -> InferenceCluster:
     spec = InferenceClusterSpec(
         cluster=ClusterSourceSpec(
             source="Existing",
-            existing=ExistingCluster(secret_ref=KubeconfigSecretRef(name=f"{name}-kubeconfig")),
+            existing=ExistingCluster(
+                secret_ref=KubeconfigSecretRef(name=f"{name}-kubeconfig"),
+                cache=ExistingCacheSettings(storage_class_name=RWX_STORAGE_CLASS),
+            ),
         ),
         node_pools=tuple(NodePool(name=p, class_name=c, node_count=n) for p, c, n in pools),
         taints=taints,
@@ -133,6 +139,7 @@ def _cluster(rng: random.Random, index: int) -> InferenceCluster:
         status=InferenceClusterStatus(
             provider_config_ref=ProviderConfigReference(name=f"{name}-pc"),
             gateway=GatewayStatus(address=f"10.{index // 250}.{index % 250}.1"),
+            cache=CacheStorageStatus(storage_class_name=RWX_STORAGE_CLASS),
             # Published exactly as the InferenceCluster composer publishes pools.
             gpu_pools=review_pools(spec, _CLASSES).gpu_pools,
             conditions=(

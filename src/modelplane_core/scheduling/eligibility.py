@@ -137,6 +137,15 @@ def ineligible(
                 f"ModelCache {cache.name!r} is not staged on cluster {cluster.name!r} "
                 f"(it needs the label {missing})",
             )
+    if cache is not None and not cluster.cache_storage:
+        # The ModelCache composer stages weights only on ReadWriteMany storage; a replica
+        # mounting the cache elsewhere would wait for a volume that never comes.
+        return reason(
+            "CacheFootprint",
+            f"no storage for ModelCache {cache.name!r}",
+            f"cluster {cluster.name!r} publishes no ReadWriteMany storage class "
+            f"(status.cache), so ModelCache {cache.name!r} cannot be staged there",
+        )
     taint = untolerated(cluster.taints, tolerations, ("NoSchedule", "NoExecute"))
     if taint is not None:
         return reason(

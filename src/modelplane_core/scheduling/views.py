@@ -47,6 +47,8 @@ class ClusterView:
     gateway_address: str
     taints: tuple[Taint, ...]
     pools: tuple[PoolView, ...]  # sorted by name; names unique
+    # Publishes a ReadWriteMany storage class, so a ModelCache can be staged on it.
+    cache_storage: bool = False
 
     @property
     def serving(self) -> bool:
@@ -88,6 +90,9 @@ def _cluster_view(cluster: InferenceCluster) -> ClusterView:
         gateway_address=cluster.gateway_address,
         taints=cluster.spec.taints or (),
         pools=tuple(pools[name] for name in sorted(pools)),
+        cache_storage=bool(
+            cluster.status and cluster.status.cache and cluster.status.cache.storage_class_name
+        ),
     )
 
 

@@ -19,6 +19,7 @@ import attrs
 from modelplane_core import cel
 from modelplane_core.api.inference_class import InferenceClass
 from modelplane_core.api.inference_cluster import (
+    CacheStorageStatus,
     GatewayStatus,
     InferenceCluster,
     InferenceClusterStatus,
@@ -27,6 +28,8 @@ from modelplane_core.api.meta import Condition
 from modelplane_core.api.model_cache import ModelCache
 from modelplane_core.api.model_deployment import ModelDeployment
 from modelplane_core.api.model_replica import ModelReplica
+from modelplane_core.compose.eks_cluster import STORAGE_CLASS as EKS_STORAGE_CLASS
+from modelplane_core.compose.gke_cluster import STORAGE_CLASS as GKE_STORAGE_CLASS
 from modelplane_core.compose.platform.pools import review_pools
 from modelplane_core.scheduling.eligibility import CacheFootprint
 from modelplane_core.scheduling.fleet import Fleet
@@ -83,13 +86,23 @@ def publish(
     name = cluster.metadata.name or ""
     notices = [PoolNotice(cluster=name, message=str(p)) for p in review.problems]
     status = cluster.status or InferenceClusterStatus()
+    storage = _cache_storage(cluster)
     published = attrs.evolve(
         status,
         gpu_pools=review.gpu_pools,
         gateway=status.gateway or GatewayStatus(address=DRY_RUN_GATEWAY),
+        cache=status.cache or (CacheStorageStatus(storage_class_name=storage) if storage else None),
         conditions=(Condition(type="Ready", status="True", reason="DryRun"),),
     )
     return attrs.evolve(cluster, status=published), notices
+
+
+def _cache_storage(cluster: InferenceCluster) -> str | None:
+    """The RWX storage class the cluster's composer will publish for ModelCaches, if any."""
+    source = cluster.spec.cluster
+    if source.source == "Existing" and source.existing is not None and source.existing.cache:
+        return source.existing.cache.storage_class_name
+    return {"GKE": GKE_STORAGE_CLASS, "EKS": EKS_STORAGE_CLASS}.get(source.source)
 
 
 def footprint(

@@ -40,7 +40,8 @@ def reference_example(cls: type[api.Resource]) -> dict[str, Any]:
 
 
 def h200_cluster(name: str, *, nodes: int = 4, region: str = "us-east") -> dict[str, Any]:
-    """A ready InferenceCluster with one pool of 8x H200 nodes, as its composer publishes it."""
+    """A ready InferenceCluster with one pool of 8x H200 nodes and RWX cache storage, as its
+    composer publishes it."""
     device = api.Device(
         name="gpu",
         driver=GPU,
@@ -54,12 +55,16 @@ def h200_cluster(name: str, *, nodes: int = 4, region: str = "us-east") -> dict[
         spec=api.InferenceClusterSpec(
             cluster=api.ClusterSourceSpec(
                 source="Existing",
-                existing=api.ExistingCluster(secret_ref=api.KubeconfigSecretRef(name=f"{name}-kc")),
+                existing=api.ExistingCluster(
+                    secret_ref=api.KubeconfigSecretRef(name=f"{name}-kc"),
+                    cache=api.ExistingCacheSettings(storage_class_name="nfs-rwx"),
+                ),
             )
         ),
         status=api.InferenceClusterStatus(
             provider_config_ref=api.ProviderConfigReference(name=f"{name}-pc"),
             gateway=api.GatewayStatus(address="34.55.100.10"),
+            cache=api.CacheStorageStatus(storage_class_name="nfs-rwx"),
             gpu_pools=(api.GpuPool(name="h200", nodes=nodes, devices=(device,)),),
             conditions=(api.Condition(type="Ready", status="True"),),
         ),

@@ -534,6 +534,21 @@ def test_cache_footprint_narrows_new_placements_only() -> None:
     }
 
 
+def test_a_cache_is_only_used_where_it_can_be_staged() -> None:
+    clusters = [cluster("a", cache_storage=False), cluster("b")]
+    cache = CacheFootprint(name="weights", state="Present")
+    result = schedule(deployment(replicas=2), clusters, [replica("my-model", "a", 0)], cache)
+    assert where(result) == [("a", 0), ("b", 0)]  # a keeps its replica; new ones go to b only
+    fresh = schedule(deployment(replicas=2, cache="weights"), clusters, [], cache)
+    assert where(fresh) == [("b", 0), ("b", 1)]
+    assert [(r.cluster, r.code, r.summary) for r in schedule(
+        deployment(replicas=3), clusters, [], cache
+    ).reasons] == [
+        ("a", "CacheFootprint", "no storage for ModelCache 'weights'"),
+        ("b", "InsufficientNodes", "insufficient nodes in pool default (need 1, free 0)"),
+    ]  # fmt: skip
+
+
 def test_conflicting_selectors_mean_no_candidates_never_a_silent_override() -> None:
     clusters = [
         cluster("east", labels={"region": "us-east"}),
