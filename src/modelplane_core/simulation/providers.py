@@ -49,7 +49,8 @@ class Timing:
     workload: float = 90.0  # a single-pod engine pulls its image and loads the model
     gang: float = 240.0  # a Leader + Workers gang forms its collective
     warm_start: float = 30.0  # an engine starting on an already hydrated cache
-    hydration: float = 600.0  # a ModelCache Job downloads the weights
+    hydration: float = 600.0  # a ModelCache Job downloads the weights into its volume
+    job: float = 30.0  # any other Job (a CRD installer) runs to completion
     release: float = 120.0  # a helm Release installs
     load_balancer: float = 30.0  # a Gateway gets its address
     cloud: float = 600.0  # a cloud cluster or node pool is provisioned
@@ -289,7 +290,9 @@ class Providers:
         elif kind == "Deployment":
             start = stored.created + self.timing.workload
         elif kind == "Job":
-            start = stored.created + self.timing.hydration
+            # A Job filling a volume is a cache hydration; any other Job is short.
+            duration = self.timing.hydration if _claims(wrapped) else self.timing.job
+            start = stored.created + duration
         elif kind == "Gateway":
             start = stored.created + self.timing.load_balancer
         else:

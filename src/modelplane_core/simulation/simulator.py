@@ -72,6 +72,8 @@ class Simulation:
         self.now = 0.0
         self.history: list[StepMetrics] = []
         self.failure: str | None = None
+        # Reconcile rounds one step may take before it is declared not to converge.
+        self.max_rounds = MAX_ROUNDS
         self._pending: list[tuple[float, int, Event]] = []
         self._order = itertools.count()
         initial = tuple(_manifest(o) for o in objects)
@@ -241,14 +243,14 @@ class Simulation:
 
     def _converge(self) -> tuple[int, bool]:
         """Reconcile until nothing changes; only what a write can affect is reconciled."""
-        for round_ in range(1, MAX_ROUNDS + 1):
+        for round_ in range(1, self.max_rounds + 1):
             self.providers.settle(self.store, self.now)
             dirty = self.control.affected(self.store.drain_changes())
             if not dirty:
                 return round_, True
             for key in sorted(dirty, key=reconcile_order):
                 self.control.reconcile(key, self.now)
-        return MAX_ROUNDS, False
+        return self.max_rounds, False
 
     def _measure(self, **step: Any) -> StepMetrics:
         clusters = [c for c in self.objects("InferenceCluster") if isinstance(c, InferenceCluster)]
