@@ -32,15 +32,7 @@ SUBCOMMANDS = (
 
 
 def _subcommand_modules() -> list[ModuleType]:
-    modules = []
-    for name in SUBCOMMANDS:
-        qualified = f"modelplane_adapters.cli.{name}"
-        try:
-            modules.append(importlib.import_module(qualified))
-        except ModuleNotFoundError as exc:  # a subcommand not built in this checkout
-            if exc.name != qualified:
-                raise
-    return modules
+    return [importlib.import_module(f"modelplane_adapters.cli.{name}") for name in SUBCOMMANDS]
 
 
 def build_parser() -> argparse.ArgumentParser:
