@@ -216,16 +216,7 @@ def _cache_footprint(deployment: ModelDeployment, observed: Observed[ModelDeploy
     if isinstance(caches, str):
         # Its footprint is unknown: hold new placements as while it is being fetched.
         return _Cache(footprint=CacheFootprint(name=ref.name, state="Unknown"), unreadable=caches)
-    if not caches:
-        return _Cache(footprint=CacheFootprint(name=ref.name, state="Absent"))
-    selector = caches[0].spec.cluster_selector
-    return _Cache(
-        footprint=CacheFootprint(
-            name=ref.name,
-            state="Present",
-            selector=dict(selector.match_labels or {}) if selector else None,
-        )
-    )
+    return _Cache(footprint=CacheFootprint.of(ref.name, caches[0] if caches else None))
 
 
 def _compose_schedule(

@@ -16,6 +16,7 @@ from typing import Literal
 import attrs
 
 from modelplane_core.api.meta import Taint, Toleration, tolerated
+from modelplane_core.api.model_cache import ModelCache
 from modelplane_core.scheduling.outcome import ClusterReason, ReasonCode
 from modelplane_core.scheduling.views import ClusterView
 
@@ -34,6 +35,18 @@ class CacheFootprint:
     name: str
     state: CacheState
     selector: Mapping[str, str] | None = None
+
+    @classmethod
+    def of(cls, name: str, cache: ModelCache | None) -> CacheFootprint:
+        """The footprint of a fetched ModelCache: Present with its selector, or Absent."""
+        if cache is None:
+            return cls(name=name, state="Absent")
+        selector = cache.spec.cluster_selector
+        return cls(
+            name=name,
+            state="Present",
+            selector=dict(selector.match_labels or {}) if selector else None,
+        )
 
 
 @attrs.frozen(kw_only=True)

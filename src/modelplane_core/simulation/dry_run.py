@@ -113,15 +113,7 @@ def footprint(
     if ref is None:
         return None
     namespace = deployment.metadata.namespace or "default"
-    found = caches.get((namespace, ref.name))
-    if found is None:
-        return CacheFootprint(name=ref.name, state="Absent")
-    selector = found.spec.cluster_selector
-    return CacheFootprint(
-        name=ref.name,
-        state="Present",
-        selector=dict(selector.match_labels or {}) if selector else None,
-    )
+    return CacheFootprint.of(ref.name, caches.get((namespace, ref.name)))
 
 
 def dry_run(objects: Iterable[object]) -> DryRun:
