@@ -58,6 +58,7 @@ from modelplane_core.compose.workloads.object_state import (
     applied_status,
     is_ready,
 )
+from modelplane_core.memo import IdentityMemo
 
 __all__ = ["cache_pvc_name", "compose", "requirements"]
 
@@ -249,8 +250,20 @@ def _phase(observed: Observed[ModelCache], cache: ModelCache, cluster: str) -> C
 
 
 def _was_ready(cache: ModelCache, cluster: str) -> bool:
+    return cluster in _ready_clusters(cache)
+
+
+def _ready_clusters(cache: ModelCache) -> frozenset[str]:
+    """Clusters the cache last reported Ready on (one lookup per cluster, not one scan)."""
+    return _READY_CLUSTERS(cache, _reported_ready)
+
+
+def _reported_ready(cache: ModelCache) -> frozenset[str]:
     previous = cache.status.clusters if cache.status else None
-    return any(c.name == cluster and c.phase == "Ready" for c in previous or ())
+    return frozenset(c.name for c in previous or () if c.phase == "Ready")
+
+
+_READY_CLUSTERS: IdentityMemo[ModelCache, frozenset[str]] = IdentityMemo()
 
 
 def _cluster_resources(

@@ -42,6 +42,7 @@ from modelplane_core.compose.composition import (
 )
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.workloads.routing import replica_endpoint
+from modelplane_core.memo import IdentityMemo
 from modelplane_core.scheduling import CacheFootprint, Placement, Schedule
 
 T = TypeVar("T")
@@ -145,15 +146,15 @@ def compose(observed: Observed[ModelDeployment]) -> Composition:
 
 
 def _with_own_replicas(
-    fleet: list[ModelReplica], observed: Observed[ModelDeployment]
-) -> list[ModelReplica]:
+    fleet: tuple[ModelReplica, ...], observed: Observed[ModelDeployment]
+) -> tuple[ModelReplica, ...]:
     """The fleet's replicas plus this deployment's composed ones the fetch does not list yet.
 
     The fleet list and the observed composed resources are read separately;
     a replica that exists but is missing from a lagging list would look
     unplaced, and the scheduler would place a new one and drop the running one.
     """
-    listed = {(r.metadata.namespace, r.metadata.name) for r in fleet}
+    listed = _LISTED(fleet, _identities)
     own = []
     for seen in observed.resources.values():
         if seen.manifest.get("kind") != "ModelReplica":
@@ -167,7 +168,20 @@ def _with_own_replicas(
             continue  # an unreadable own object is left to the fleet list
         if isinstance(replica, ModelReplica):
             own.append(replica)
-    return [*fleet, *own]
+    # The very same tuple when nothing is added: the scheduler reuses its ledger for it.
+    return (*fleet, *own) if own else fleet
+
+
+def _identities(fleet: tuple[ModelReplica, ...]) -> frozenset[tuple[str | None, str | None]]:
+    return frozenset((r.metadata.namespace, r.metadata.name) for r in fleet)
+
+
+# A control plane hands every deployment the same fleet tuples in a pass (the simulator
+# does); deriving from them once per tuple keeps a pass linear in the fleet's size.
+_LISTED: IdentityMemo[tuple[ModelReplica, ...], frozenset[tuple[str | None, str | None]]] = (
+    IdentityMemo(limit=64)
+)
+_DECODED: dict[type[Any], IdentityMemo[tuple[Required, ...], Any]] = {}
 
 
 def _hold(observed: Observed[ModelDeployment], **why: Any) -> Composition:
@@ -176,10 +190,18 @@ def _hold(observed: Observed[ModelDeployment], **why: Any) -> Composition:
     return held if observed.resources else attrs.evolve(held, ready=False)
 
 
-def _decode_all(items: Sequence[Required] | None, cls: type[T]) -> list[T] | str | None:
+def _decode_all(items: Sequence[Required] | None, cls: type[T]) -> tuple[T, ...] | str | None:
     """Typed objects, ``None`` while unresolved, or a message naming an undecodable object."""
     if items is None:
         return None
+    if isinstance(items, tuple):
+        memo = _DECODED.setdefault(cls, IdentityMemo(limit=64))
+        decoded: tuple[T, ...] | str = memo(items, lambda given: _decode_items(given, cls))
+        return decoded
+    return _decode_items(items, cls)
+
+
+def _decode_items(items: Sequence[Required], cls: type[T]) -> tuple[T, ...] | str:
     decoded: list[T] = []
     for item in items:
         if isinstance(item, cls):
@@ -194,7 +216,7 @@ def _decode_all(items: Sequence[Required] | None, cls: type[T]) -> list[T] | str
             return f"{cls.__name__} {name} cannot be read: {exc.errors[0]}"
         if isinstance(obj, cls):
             decoded.append(obj)
-    return decoded
+    return tuple(decoded)
 
 
 @attrs.frozen(kw_only=True)

@@ -515,6 +515,8 @@ class _Recent:
 
 
 def _same(left: tuple[object, ...], right: tuple[object, ...]) -> bool:
+    if left is right:
+        return True
     return len(left) == len(right) and all(a is b for a, b in zip(left, right, strict=True))
 
 

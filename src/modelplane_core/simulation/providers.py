@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import math
 import re
 from collections.abc import Mapping
@@ -34,10 +35,11 @@ import celpy
 from celpy.adapter import json_to_cel
 
 from modelplane_core.api.registry import kind_class
+from modelplane_core.compose.platform.provider_helm import RELEASE_API_VERSION
+from modelplane_core.compose.provider_kubernetes import OBJECT_API_VERSION
 from modelplane_core.simulation.store import ObjectKey, Store, Stored
 
-OBJECT_API_VERSION: Final = "kubernetes.m.crossplane.io/v1alpha1"
-OBJECT_GROUP: Final = "kubernetes.m.crossplane.io/"
+OBJECT_GROUP: Final = OBJECT_API_VERSION.split("/")[0] + "/"
 PROVIDER_CONFIG_KINDS: Final = frozenset({"ProviderConfig", "ClusterProviderConfig"})
 
 
@@ -112,6 +114,9 @@ class Providers:
         self._verdicts: dict[tuple[str, int, bool], tuple[Mapping[str, Any], bool]] = {}
         # Per managed resource: the spec its status was computed from, and its next milestone.
         self._tracked: dict[ObjectKey, tuple[object, float]] = {}
+        # (milestone, key) for every tracked resource with a next milestone; stale
+        # entries (superseded milestones) are skipped when popped.
+        self._upcoming: list[tuple[float, ObjectKey]] = []
         self._outages: frozenset[str] = frozenset()
         # Hydration Jobs per target cluster (their PVCs and creation time), for one settle:
         # Jobs only appear through composers, never while providers settle.
@@ -133,24 +138,28 @@ class Providers:
         self._outages = outages
         due: set[ObjectKey] = set()
         hydration_targets: set[str] = set()
-        for key in list(self._tracked):
-            if key not in store:
-                del self._tracked[key]
-        for key in list(store.keys()):
+        for key in store.drain_touched():
+            stored = store.get(key)
+            if stored is None:
+                self._tracked.pop(key, None)
+                continue
             if not _is_managed(key):
                 continue
-            stored = store.get(key)
-            assert stored is not None
-            spec, milestone = self._tracked.get(key, (None, -math.inf))
-            fresh = spec is not stored.manifest.get("spec")
-            if (
-                fresh
-                or now >= milestone
-                or (outages_changed and key[0].startswith((OBJECT_GROUP, "helm.")))
-            ):
+            spec, _ = self._tracked.get(key, (None, math.inf))
+            if key not in self._tracked or spec is not stored.manifest.get("spec"):
                 due.add(key)
-                if fresh and _wrapped(stored).get("kind") == "Job":
+                if _wrapped(stored).get("kind") == "Job":
                     hydration_targets.add(_target(stored))
+        while self._upcoming and self._upcoming[0][0] <= now:
+            when, key = heapq.heappop(self._upcoming)
+            if key in self._tracked and self._tracked[key][1] == when:
+                due.add(key)
+        if outages_changed:
+            for api_version, kind in (
+                (OBJECT_API_VERSION, "Object"),
+                (RELEASE_API_VERSION, "Release"),
+            ):
+                due.update(key for key, _ in store.of_kind(api_version, kind))
         if hydration_targets:
             for key, stored in store.of_kind(OBJECT_API_VERSION, "Object"):
                 if _target(stored) in hydration_targets:
@@ -158,18 +167,30 @@ class Providers:
         changed = False
         for key in sorted(due):
             stored = store.get(key)
-            assert stored is not None
+            if stored is None:
+                continue
             status = self.status(store, key, stored, now)
             if status is not None and status != stored.status:
                 changed |= store.set_status(key, status)
-            upcoming = [t for t in self._milestones(store, key, stored) if t > now]
-            self._tracked[key] = (stored.manifest.get("spec"), min(upcoming, default=math.inf))
+                stored = store.get(key) or stored
+            upcoming = min(
+                (t for t in self._milestones(store, key, stored) if t > now), default=math.inf
+            )
+            self._tracked[key] = (stored.manifest.get("spec"), upcoming)
+            if upcoming != math.inf:
+                heapq.heappush(self._upcoming, (upcoming, key))
+        # Our own status writes are not news to us.
+        store.drain_touched()
         return changed
 
     def next_change(self, store: Store, now: float) -> float | None:
         """The earliest simulated time after ``now`` at which some status will change."""
-        upcoming = min((t for _, t in self._tracked.values() if t > now), default=math.inf)
-        return upcoming if upcoming != math.inf else None
+        while self._upcoming:
+            when, key = self._upcoming[0]
+            if key in self._tracked and self._tracked[key][1] == when and when > now:
+                return when
+            heapq.heappop(self._upcoming)
+        return None
 
     # -- per kind ------------------------------------------------------------------
 

@@ -71,6 +71,8 @@ class Store:
         # Keys written since the last drain, each with the composite that owned it then:
         # what must be reconciled again (the object, its owner, whoever watches its kind).
         self._changed: dict[ObjectKey, ObjectKey | None] = {}
+        # The same writes for the providers, who drain them on their own schedule.
+        self._touched: set[ObjectKey] = set()
 
     # -- reading ----------------------------------------------------------------------
 
@@ -141,6 +143,7 @@ class Store:
         self.version += 1
         self._kind_versions[key[:2]] = self._kind_versions.get(key[:2], 0) + 1
         self._changed[key] = stored.owner.composite if stored.owner is not None else None
+        self._touched.add(key)
         return True
 
     def set_status(self, key: ObjectKey, status: Mapping[str, Any]) -> bool:
@@ -161,6 +164,7 @@ class Store:
         self._by_kind[(key[0], key[1])].discard(key)
         self._by_name[(key[1], key[3])].discard(key)
         removed = [key]
+        self._touched.add(key)
         self.version += 1
         self._kind_versions[key[:2]] = self._kind_versions.get(key[:2], 0) + 1
         self._changed[key] = stored.owner.composite if stored.owner is not None else None
@@ -171,6 +175,11 @@ class Store:
         for child in sorted(self._children.pop(key, {}).values()):
             removed += self.delete(child)
         return removed
+
+    def drain_touched(self) -> set[ObjectKey]:
+        """Keys written since the providers last asked (see :meth:`drain_changes`)."""
+        touched, self._touched = self._touched, set()
+        return touched
 
     def drain_changes(self) -> dict[ObjectKey, ObjectKey | None]:
         """What was written since the last call: each key with its owner at the time."""
