@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from modelplane_core.api.inference_cluster import InferenceCluster
+from modelplane_core.api.meta import Condition, find_condition
 from modelplane_core.api.model_deployment import ModelDeployment
 from modelplane_core.api.model_replica import ModelReplica
 from modelplane_core.api.model_routing import ModelService
@@ -105,11 +106,7 @@ def deployment_rows(deployments: Iterable[ModelDeployment]) -> tuple[DeploymentR
     for deployment in deployments:
         status = deployment.status
         replicas = status.replicas if status is not None else None
-        scheduled = (
-            next((c for c in (status.conditions or ()) if c.type == "ReplicasScheduled"), None)
-            if status is not None
-            else None
-        )
+        scheduled = find_condition(status.conditions if status else None, "ReplicasScheduled")
         meta = deployment.metadata
         rows.append(
             DeploymentRow(
@@ -165,7 +162,7 @@ def cluster_rows(
     ready: dict[str, int] = defaultdict(int)
     for replica in replicas:
         hosted[replica.spec.cluster_name] += 1
-        ready[replica.spec.cluster_name] += _ready(replica)
+        ready[replica.spec.cluster_name] += replica_ready(replica)
     rows = [
         ClusterRow(
             cluster=c.metadata.name or "",
@@ -196,21 +193,20 @@ def service_rows(
                 service=f"{service.metadata.namespace or 'default'}/{service.metadata.name}",
                 address=status.address if status is not None else None,
                 endpoints=len(backends),
-                ready=any(
-                    c.type == "Ready" and c.status == "True" for c in (status.conditions or ())
-                )
-                if status is not None
-                else False,
+                ready=_condition_true(status.conditions if status else None, "Ready"),
             )
         )
     return tuple(sorted(rows, key=lambda r: r.service))
 
 
-def _ready(replica: ModelReplica) -> bool:
-    status = replica.status
-    return status is not None and any(
-        c.type == "Ready" and c.status == "True" for c in (status.conditions or ())
-    )
+def replica_ready(replica: ModelReplica) -> bool:
+    """The ModelReplica reports Ready=True (its composer's verdict on its workloads)."""
+    return _condition_true(replica.status.conditions if replica.status else None, "Ready")
+
+
+def _condition_true(conditions: tuple[Condition, ...] | None, type_: str) -> bool:
+    found = find_condition(conditions, type_)
+    return found is not None and found.status == "True"
 
 
 def step_rows(steps: Iterable[StepMetrics], table: str) -> list[dict[str, Any]]:

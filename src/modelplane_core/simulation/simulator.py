@@ -228,7 +228,7 @@ class Simulation:
                     "pools": ",".join(
                         f"{e.name}={e.members[0].node_pool_name}" for e in replica.spec.engines
                     ),
-                    "ready": metrics._ready(replica),
+                    "ready": metrics.replica_ready(replica),
                 }
             )
         return rows
