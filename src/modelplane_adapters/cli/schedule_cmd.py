@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from modelplane_adapters.cli.manifests import InputError, read_documents
+from modelplane_adapters.cli.tables import table_lines
 
 _SYNTHETIC = re.compile(r"^(\d+)x(\d+)$")
 
@@ -205,13 +206,7 @@ def _print_table(result: Any, report: dict[str, Any], *, explain: bool) -> None:
                 )
             )
     if len(rows) > 1:
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            print(
-                "   ".join(
-                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
-                ).rstrip()
-            )
+        print("\n".join(table_lines(rows)))
     for notice in result.notices:
         print(f"notice: cluster {notice.cluster}: {notice.message}", file=sys.stderr)
     for gone in report["dropped"]:

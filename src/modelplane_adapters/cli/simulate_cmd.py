@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from modelplane_adapters.cli.manifests import InputError, read_text
+from modelplane_adapters.cli.tables import table_lines
 
 
 def register(subparsers: Any) -> None:
@@ -149,11 +150,7 @@ def _table(rows: list[tuple[str, ...]]) -> None:
     if len(rows) == 1:
         print("no replicas")
         return
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print(
-            "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    print("\n".join(table_lines(rows)))
 
 
 def _report(scenario: Any, simulation: Any) -> dict[str, Any]:
