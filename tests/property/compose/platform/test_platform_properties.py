@@ -80,7 +80,8 @@ def fleets(
                     name=n,
                     class_name=c,
                     node_count=count,
-                    max_node_count=count + grow if grow is not None else None,
+                    # maxNodeCount is at least 1 when set (a valid pool's bound).
+                    max_node_count=max(count + grow, 1) if grow is not None else None,
                     zones=("us-west-2a",),
                 ),
                 st.sampled_from(POOL_NAMES),
