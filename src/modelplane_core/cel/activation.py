@@ -107,7 +107,10 @@ def _attribute_value(name: str, kind: str, value: Any) -> Any:
         try:
             return parse_semver(str(value))
         except SemverError as exc:
-            raise ValueError(f"attribute {name!r}: invalid version {value!r}: {exc}") from exc
+            # Kubernetes' DeviceMatches words it "attribute <name>: parse semantic version: ...".
+            raise ValueError(
+                f"attribute {name!r}: parse semantic version: {exc.explained()}"
+            ) from exc
     raise ValueError(
         f"attribute {name!r}: unsupported attribute value (set exactly one of "
         "string, bool, int or version)"
@@ -134,7 +137,7 @@ def _build(key: DeviceKey) -> celtypes.MapType:
         try:
             quantity = parse_quantity(str(text))
         except QuantityError as exc:
-            raise ValueError(f"capacity {name!r}: invalid quantity {text!r}: {exc}") from exc
+            raise ValueError(f"capacity {name!r}: {exc.explained()}") from exc
         capacity_by_domain.setdefault(domain, {})[celtypes.StringType(identifier)] = quantity
 
     def domains(source: dict[str, dict[celtypes.StringType, Any]]) -> _DomainMap:

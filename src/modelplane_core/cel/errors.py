@@ -1,10 +1,10 @@
-"""The one error a selector raises when it is written: where, and what is wrong."""
+"""The errors of the matcher: a selector rejected when written, a value Kubernetes refuses."""
 
 from __future__ import annotations
 
 
 class CompileError(ValueError):
-    """A selector that Kubernetes would refuse at admission: syntax, types, size or cost.
+    """A selector that Kubernetes would refuse at admission: syntax, types, size, nesting or cost.
 
     ``line`` and ``column`` are 1-based positions in the expression (None when
     the problem is the expression as a whole, such as its length), so an
@@ -25,3 +25,24 @@ class CompileError(ValueError):
         lines = expression.splitlines() or [""]
         text = lines[min(self.line, len(lines)) - 1]
         return f"{text}\n{' ' * (self.column - 1)}^"
+
+
+class UpstreamError(ValueError):
+    """A value the Kubernetes library refuses too (a quantity, a version), in both our words.
+
+    ``str()`` is our explanation, naming the input and what is wrong with it;
+    ``upstream`` is the message Kubernetes gives for the same failure, word for
+    word, or None where Kubernetes has no such failure (a limit of ours).
+    Evaluation errors use ``explained()``, which puts Kubernetes' words first,
+    so a person comparing with the DRA scheduler sees the same message.
+    """
+
+    def __init__(self, message: str, upstream: str | None = None) -> None:
+        super().__init__(message)
+        self.upstream = upstream
+
+    def explained(self) -> str:
+        text = str(self)
+        if self.upstream is None or text.startswith(self.upstream):
+            return text
+        return f"{self.upstream}: {text}"

@@ -22,7 +22,9 @@ from typing import Any
 
 import attrs
 from celpy import celtypes
+from celpy.evaluation import base_functions
 
+from modelplane_core.cel.messages import NoSuchOverload, type_name
 from modelplane_core.cel.quantity import Quantity, QuantityError, parse_quantity
 from modelplane_core.cel.semver import Semver, SemverError, parse_semver
 from modelplane_core.cel.types import (
@@ -85,10 +87,8 @@ def _global(*params: CelType, result: CelType) -> Overload:
 def _quantity(text: Any) -> Quantity:
     if not isinstance(text, str):
         raise TypeError("quantity() takes a string")
-    try:
-        return parse_quantity(str(text))
-    except QuantityError as exc:
-        raise ValueError(str(exc)) from exc
+    # A QuantityError is a ValueError: celpy reports it as the evaluation error.
+    return parse_quantity(str(text))
 
 
 def _is_quantity(text: Any) -> celtypes.BoolType:
@@ -132,10 +132,7 @@ def _is_integer(value: Any) -> celtypes.BoolType:
 
 
 def _as_integer(value: Any) -> celtypes.IntType:
-    try:
-        return celtypes.IntType(_as_quantity(value, "asInteger").as_integer())
-    except QuantityError as exc:
-        raise ValueError(str(exc)) from exc
+    return celtypes.IntType(_as_quantity(value, "asInteger").as_integer())
 
 
 def _as_approximate_float(value: Any) -> celtypes.DoubleType:
@@ -148,16 +145,13 @@ def _as_approximate_float(value: Any) -> celtypes.DoubleType:
 def _semver(text: Any, normalize: Any = False) -> Semver:
     if not isinstance(text, str) or not isinstance(normalize, (bool, celtypes.BoolType)):
         raise TypeError("semver() takes a string and an optional bool")
-    try:
-        return parse_semver(str(text), normalize=bool(normalize))
-    except SemverError as exc:
-        raise ValueError(str(exc)) from exc
+    return parse_semver(str(text), normalize=bool(normalize))
 
 
 def _is_semver(text: Any, normalize: Any = False) -> celtypes.BoolType:
     try:
         _semver(text, normalize)
-    except ValueError:
+    except SemverError:
         return celtypes.BoolType(False)
     return celtypes.BoolType(True)
 
@@ -458,8 +452,59 @@ UNSUPPORTED_NAMESPACES: frozenset[str] = frozenset(
     {"cel", "sets", "strings", "math", "lists", "optional"}
 )
 
+# --- the runtime table ---------------------------------------------------------------
+
+
+def _guarded(name: str, implementation: Callable[..., Any]) -> Callable[..., Any]:
+    """``implementation`` reporting a type mismatch as cel-go does: ``name(int, string)``.
+
+    Only dyn values (attribute values) reach a function with the wrong types;
+    whatever detail the implementation's TypeError had, the person reading the
+    outcome wants the function and the types it got, as Kubernetes reports them.
+    """
+
+    def call(*arguments: Any) -> Any:
+        try:
+            return implementation(*arguments)
+        except NoSuchOverload:
+            raise
+        except TypeError:
+            raise NoSuchOverload(name, arguments) from None
+
+    return call
+
+
+def _list_position(index: Any) -> int:
+    """cel-go's ``IndexOrError``: an int, or a uint or double that is exactly an int64."""
+    if isinstance(index, (celtypes.IntType, celtypes.UintType)):
+        if int(index) <= INT64_MAX:
+            return int(index)
+    elif isinstance(index, celtypes.DoubleType):
+        if index.is_integer() and -(2**63) <= index < 2**63:
+            return int(index)
+    else:
+        raise IndexError(f"unsupported index type '{type_name(index)}' in list")
+    raise IndexError(f"unsupported index value {index} in list")
+
+
+def _index(container: Any, index: Any) -> Any:
+    """``container[index]``, strictly: celpy's Python indexing would accept ``[1][-1]``."""
+    if isinstance(container, celtypes.ListType):
+        position = _list_position(index)
+        if not 0 <= position < len(container):
+            raise IndexError(f"index out of bounds: {index}")
+        return container[position]
+    if isinstance(container, celtypes.MapType):
+        return container[index]  # a KeyError is celpy's "no such key"
+    raise NoSuchOverload("_[_]", (container, index))
+
+
 RUNTIME_FUNCTIONS: Mapping[str, Callable[..., Any]] = {
-    name: function.implementation
-    for name, function in FUNCTIONS.items()
-    if function.implementation is not None
+    **{
+        name: _guarded(name, function.implementation or base_functions[name])
+        for name, function in FUNCTIONS.items()
+        # celpy's conversions are types (IntType, ...) that celpy may compare against.
+        if function.implementation is not None or not isinstance(base_functions[name], type)
+    },
+    "_[_]": _index,
 }

@@ -12,6 +12,8 @@ from __future__ import annotations
 # k8s.io/dynamic-resource-allocation: resource.CELSelectorExpressionMaxLength / MaxCost.
 MAX_EXPRESSION_BYTES = 10 * 1024
 MAX_COST = 1_000_000
+# cel-go's parser.MaxRecursionDepth default, which Kubernetes keeps (see nesting.py).
+MAX_PARSER_RECURSION = 250
 
 # Per device, as the Modelplane API allows (api/devices.py): attributes and capacity entries.
 MAX_ATTRIBUTES = 32

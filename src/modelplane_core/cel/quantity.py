@@ -42,6 +42,8 @@ from typing import Final, Literal
 
 import attrs
 
+from modelplane_core.cel.errors import UpstreamError
+
 Format = Literal["DecimalSI", "BinarySI", "DecimalExponent"]
 
 INT64_MAX: Final = 2**63 - 1
@@ -56,6 +58,14 @@ _DECIMAL_BY_EXPONENT: Final = {e: s for s, e in _DECIMAL_SUFFIXES.items()}
 _BINARY_BY_POWER: Final = {0: "", **{e // 10: s for s, e in _BINARY_SUFFIXES.items()}}
 _SUFFIX_CHARS: Final = frozenset("eEinumkKMGTP")
 _SIGNED_INT: Final = re.compile(r"[+-]?[0-9]+")
+
+# resource.ParseQuantity's errors and the library's asInteger() error, word for word.
+ERR_FORMAT_WRONG: Final = (
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+)
+ERR_NUMERIC: Final = "unable to parse numeric part of quantity"
+ERR_SUFFIX: Final = "unable to parse quantity's suffix"
+ERR_NOT_INTEGER: Final = "cannot convert value to integer"
 # Arithmetic and rendering expand 10^k only below this; beyond it a value is hostile input.
 _MAX_EXPANDED_DIGITS: Final = 4096
 _ALLOWED: Final = "n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or an exponent such as e3 or E-2"
@@ -66,8 +76,11 @@ _POW10_UP32: Final = tuple(float(f"1e{32 * i}") for i in range(10))
 _POW10_DOWN32: Final = tuple(float(f"1e-{32 * i}") for i in range(11))
 
 
-class QuantityError(ValueError):
-    """A string that is not a Kubernetes quantity."""
+class QuantityError(UpstreamError):
+    """A string that is not a Kubernetes quantity, or a quantity operation that fails.
+
+    ``upstream`` is Kubernetes' message for the same failure (``ERR_*``).
+    """
 
 
 def _in_int64(value: int) -> bool:
@@ -199,8 +212,9 @@ class Quantity:
         result = self._as_int64()
         if result is None:
             raise QuantityError(
-                f"cannot convert {self} to an integer: it has a fractional part, "
-                "exceeds int64, or is not held as an int64"
+                f"{ERR_NOT_INTEGER}: {self} has a fractional part, exceeds int64, "
+                "or is not held as an int64",
+                ERR_NOT_INTEGER,
             )
         return result
 
@@ -384,7 +398,9 @@ def _scan(text: str) -> _Scanned:
         pos += 1
     if pos != end:
         raise QuantityError(
-            f"invalid quantity {text!r}: expected a signed decimal number and a suffix ({_ALLOWED})"
+            f"invalid quantity {text!r}: expected a signed decimal number and a suffix "
+            f"({_ALLOWED})",
+            ERR_FORMAT_WRONG,
         )
     return _Scanned(negative, value, num, denom, text[suffix_start:])
 
@@ -401,7 +417,7 @@ def _interpret(suffix: str, text: str) -> tuple[int, int, Format]:
             # Kubernetes narrows the exponent to int32, wrapping around.
             return 10, _wrap_int32(exponent), "DecimalExponent"
     raise QuantityError(
-        f"invalid quantity {text!r}: unknown suffix {suffix!r} (allowed: {_ALLOWED})"
+        f"invalid quantity {text!r}: unknown suffix {suffix!r} (allowed: {_ALLOWED})", ERR_SUFFIX
     )
 
 
@@ -442,7 +458,7 @@ def parse_quantity(text: str) -> Quantity:
     if not isinstance(text, str):
         raise QuantityError(f"a quantity must be a string, not {type(text).__name__}")
     if not text:
-        raise QuantityError("invalid quantity '': empty string")
+        raise QuantityError("invalid quantity '': empty string", ERR_FORMAT_WRONG)
     scanned = _scan(text)
     base, exponent, fmt = _interpret(scanned.suffix, text)
     form = _fast_form(scanned, base, exponent)
@@ -453,7 +469,7 @@ def parse_quantity(text: str) -> Quantity:
     number = scanned.value.lstrip("+-")
     whole, _, fraction = number.partition(".")
     if not (whole + fraction):
-        raise QuantityError(f"invalid quantity {text!r}: no digits before the suffix")
+        raise QuantityError(f"invalid quantity {text!r}: no digits before the suffix", ERR_NUMERIC)
     mantissa = int(whole + fraction)
     mantissa = -mantissa if scanned.negative else mantissa
     if base == 10:

@@ -1,12 +1,16 @@
 """Compile a DRA selector once; evaluate it per device, memoized, never raising.
 
 ``compile`` does what the Kubernetes API server does when a selector is
-written: length limit, parse, static type check and cost bound. Only then is
-the expression handed to celpy's interpreter. Evaluation follows DRA with one
+written: length limit, parse, nesting limit, static type check and cost
+bound. Only then is the expression handed to celpy's interpreter. Whatever
+the text, ``compile`` raises nothing but CompileError: the nesting limit is
+checked without recursing, and the checker and celpy then walk the tree with
+the stack room its height needs (``stack.headroom``). Evaluation follows DRA with one
 deliberate difference: where Kubernetes aborts the whole scheduling attempt on
 a device whose evaluation errors, a fleet scheduler must keep going, so an
 error (or a non-bool result) makes that device a non-match and the reason is
-returned in the outcome for the explanation.
+returned in the outcome for the explanation, in cel-go's words
+(``messages.py``).
 
 Outcomes are memoized per (selector, device content): a fleet publishes the
 same few device kinds in many pools, so a scheduling pass evaluates each
@@ -31,6 +35,9 @@ from modelplane_core.cel.checker import check
 from modelplane_core.cel.errors import CompileError
 from modelplane_core.cel.library import RUNTIME_FUNCTIONS
 from modelplane_core.cel.limits import MAX_COST, MAX_EXPRESSION_BYTES
+from modelplane_core.cel.messages import evaluation_message, result_message
+from modelplane_core.cel.nesting import measure
+from modelplane_core.cel.stack import headroom
 
 _ENVIRONMENT = celpy.Environment()
 # Memo entries per selector before the memo is reset (bounds memory on huge fleets).
@@ -59,12 +66,13 @@ def evaluation_count() -> int:
 class Selector:
     """A compiled, checked selector. Immutable from the outside; holds its own memo."""
 
-    __slots__ = ("_memo", "_program", "cost", "expression")
+    __slots__ = ("_height", "_memo", "_program", "cost", "expression")
 
-    def __init__(self, expression: str, program: celpy.Runner, cost: int) -> None:
+    def __init__(self, expression: str, program: celpy.Runner, cost: int, height: int) -> None:
         self.expression = expression
         self.cost = cost
         self._program = program
+        self._height = height  # of the parse tree: how deep evaluation recurses
         self._memo: dict[DeviceKey, Outcome] = {}
 
     def __repr__(self) -> str:
@@ -89,29 +97,19 @@ class Selector:
     def _run(self, device: celtypes.MapType) -> Outcome:
         _Counter.evaluations += 1
         try:
-            # celpy may return an error as a value instead of raising it.
-            result: object = self._program.evaluate({"device": device})
+            with headroom(self._height):
+                # celpy may return an error as a value instead of raising it.
+                result: object = self._program.evaluate({"device": device})
+                if isinstance(result, CELEvalError):
+                    return Outcome(False, evaluation_message(result))
         except CELEvalError as exc:
-            return Outcome(False, _eval_message(exc))
+            return Outcome(False, evaluation_message(exc))
         except Exception as exc:  # celpy internals: report, never raise into the scheduler
             _LOG.debug("selector %r raised", self.expression, exc_info=True)
             return Outcome(False, f"evaluation failed: {type(exc).__name__}: {exc}")
-        if isinstance(result, CELEvalError):
-            return Outcome(False, _eval_message(result))
         if not isinstance(result, celtypes.BoolType):
-            return Outcome(False, f"selector evaluated to {type(result).__name__}, not bool")
+            return Outcome(False, result_message(result))
         return Outcome(bool(result))
-
-
-def _eval_message(error: CELEvalError) -> str:
-    parts = [str(a) for a in error.args if isinstance(a, str)]
-    message = parts[0] if parts else "evaluation error"
-    # The underlying cause (e.g. a quantity that does not parse) is the useful part.
-    for argument in error.args:
-        if isinstance(argument, tuple) and argument and isinstance(argument[0], str):
-            message = f"{message}: {argument[0]}"
-            break
-    return message
 
 
 def _parse_error(exc: CELParseError) -> CompileError:
@@ -128,12 +126,23 @@ def _parse_error(exc: CELParseError) -> CompileError:
     return CompileError(detail, line, column)
 
 
-@functools.lru_cache(maxsize=4096)
-def compile(expression: str) -> Selector:
-    """Check and compile ``expression``; raise CompileError as Kubernetes would reject it."""
-    if not isinstance(expression, str):
-        raise CompileError(f"a selector must be a string, not {type(expression).__name__}")
-    size = len(expression.encode())
+def _utf8_size(expression: str) -> int:
+    try:
+        return len(expression.encode())
+    except UnicodeEncodeError as exc:  # a lone surrogate, as JSON's "\ud800" decodes to
+        raise CompileError(
+            f"expression is not valid UTF-8 text: {exc.reason} at character {exc.start + 1}"
+        ) from None
+
+
+def _compile(expression: str) -> Selector:
+    # Parsing needs a few dozen frames whatever the text; the tree's walks need more.
+    with headroom(0):
+        return _compile_with_room(expression)
+
+
+def _compile_with_room(expression: str) -> Selector:
+    size = _utf8_size(expression)
     if size > MAX_EXPRESSION_BYTES:
         raise CompileError(
             f"expression is {size} bytes; a DRA selector may be at most {MAX_EXPRESSION_BYTES}"
@@ -141,14 +150,39 @@ def compile(expression: str) -> Selector:
     if not expression.strip():
         raise CompileError("expression is empty")
     try:
-        tree = _ENVIRONMENT.compile(expression)
+        tree = _ENVIRONMENT.compile(expression)  # lark's LALR parser does not recurse
     except CELParseError as exc:
         raise _parse_error(exc) from None
-    checked = check(tree)
+    height = measure(tree).height
+    with headroom(height):
+        checked = check(tree)
+        program = _ENVIRONMENT.program(tree, functions=dict(RUNTIME_FUNCTIONS))
     cost = int(checked.cost)
     if cost > MAX_COST:
         raise CompileError(
             f"estimated worst-case cost {cost} exceeds the limit {MAX_COST} "
             "(nested macros over large lists or maps multiply)"
         )
-    return Selector(expression, _ENVIRONMENT.program(tree, functions=dict(RUNTIME_FUNCTIONS)), cost)
+    return Selector(expression, program, cost, height)
+
+
+@functools.lru_cache(maxsize=4096)
+def compile(expression: str) -> Selector:
+    """Check and compile ``expression``; raise CompileError as Kubernetes would reject it.
+
+    CompileError is the only exception, whatever the text: an unexpected
+    failure inside celpy or the checker is reported as one (its cause chained)
+    so that the composer holds the deployment with InvalidNodeSelector instead
+    of crashing.
+    """
+    if not isinstance(expression, str):
+        raise CompileError(f"a selector must be a string, not {type(expression).__name__}")
+    try:
+        return _compile(expression)
+    except CompileError:
+        raise
+    except Exception as exc:
+        _LOG.debug("compiling selector %r raised", expression, exc_info=True)
+        raise CompileError(
+            f"the selector could not be compiled (internal error {type(exc).__name__}: {exc})"
+        ) from exc

@@ -16,13 +16,30 @@ from typing import Final
 
 import attrs
 
+from modelplane_core.cel.errors import UpstreamError
+
 UINT64_MAX: Final = 2**64 - 1
 _DIGITS: Final = frozenset("0123456789")
 _ALPHANUMERIC: Final = _DIGITS | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
 
 
-class SemverError(ValueError):
-    """A string that is not a semantic version (in the strict or normalizing form asked for)."""
+class SemverError(UpstreamError):
+    """A string that is not a semantic version (in the strict or normalizing form asked for).
+
+    ``upstream`` is what Kubernetes reports for the same string: blang/semver's
+    ``Parse`` error, or the semver library's own for a shortened version.
+    """
+
+
+def _quoted(text: str) -> str:
+    """Go's ``%q`` of printable text, as blang/semver quotes the offending part."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _parse_uint(part: str) -> str:
+    """Go's ``strconv.ParseUint`` error, which blang/semver returns unwrapped."""
+    reason = "value out of range" if part else "invalid syntax"
+    return f"strconv.ParseUint: parsing {_quoted(part)}: {reason}"
 
 
 Identifier = int | str
@@ -78,42 +95,67 @@ class Semver:
 
 
 def _number(part: str, what: str, text: str) -> int:
+    """A numeric part: ``what`` is major, minor, patch or prerelease identifier."""
     if not part or not set(part) <= _DIGITS:
-        raise SemverError(f"invalid version {text!r}: {what} {part!r} is not a number")
+        upstream = (
+            _parse_uint(part)
+            if not part
+            else f"Invalid character(s) found in {what} number {_quoted(part)}"
+        )
+        raise SemverError(f"invalid version {text!r}: {what} {part!r} is not a number", upstream)
     if len(part) > 1 and part[0] == "0":
-        raise SemverError(f"invalid version {text!r}: {what} {part!r} has a leading zero")
+        upstream = (
+            f"Numeric PreRelease version must not contain leading zeroes {_quoted(part)}"
+            if what == "prerelease identifier"
+            else f"{what.capitalize()} number must not contain leading zeroes {_quoted(part)}"
+        )
+        raise SemverError(f"invalid version {text!r}: {what} {part!r} has a leading zero", upstream)
     value = int(part)
     if value > UINT64_MAX:
-        raise SemverError(f"invalid version {text!r}: {what} {part!r} exceeds uint64")
+        raise SemverError(
+            f"invalid version {text!r}: {what} {part!r} exceeds uint64", _parse_uint(part)
+        )
     return value
 
 
 def _prerelease(part: str, text: str) -> Identifier:
     if not part:
-        raise SemverError(f"invalid version {text!r}: empty prerelease identifier")
+        raise SemverError(
+            f"invalid version {text!r}: empty prerelease identifier", "Prerelease is empty"
+        )
     if set(part) <= _DIGITS:
         return _number(part, "prerelease identifier", text)
     if not set(part) <= _ALPHANUMERIC:
         raise SemverError(
-            f"invalid version {text!r}: prerelease identifier {part!r} may hold only [0-9A-Za-z-]"
+            f"invalid version {text!r}: prerelease identifier {part!r} may hold only [0-9A-Za-z-]",
+            f"Invalid character(s) found in prerelease {_quoted(part)}",
         )
     return part
 
 
 def _build(part: str, text: str) -> str:
     if not part or not set(part) <= _ALPHANUMERIC:
+        upstream = (
+            f"Invalid character(s) found in build meta data {_quoted(part)}"
+            if part
+            else "Build meta data is empty"
+        )
         raise SemverError(
-            f"invalid version {text!r}: build identifier {part!r} must be non-empty [0-9A-Za-z-]"
+            f"invalid version {text!r}: build identifier {part!r} must be non-empty [0-9A-Za-z-]",
+            upstream,
         )
     return part
 
 
 def _strict(text: str) -> Semver:
     if not text:
-        raise SemverError("invalid version '': empty string")
+        raise SemverError("invalid version '': empty string", "Version string empty")
     parts = text.split(".", 2)
     if len(parts) != 3:
-        raise SemverError(f"invalid version {text!r}: expected MAJOR.MINOR.PATCH")
+        raise SemverError(
+            f"invalid version {text!r}: expected MAJOR.MINOR.PATCH",
+            "No Major.Minor.Patch elements found",
+        )
     major = _number(parts[0], "major", text)
     minor = _number(parts[1], "minor", text)
     rest, plus, build = parts[2].partition("+")
@@ -134,7 +176,8 @@ def _normalized(text: str) -> str:
     parts = body.split(".", 2)
     if len(parts) < 3 and ("-" in parts[-1] or "+" in parts[-1]):
         raise SemverError(
-            f"invalid version {text!r}: a shortened version cannot carry prerelease or build"
+            f"invalid version {text!r}: a shortened version cannot carry prerelease or build",
+            "short version cannot contain PreRelease/Build meta data",
         )
     stripped = [_strip_zeros(part) for part in parts]
     stripped += ["0"] * (3 - len(stripped))
@@ -162,4 +205,4 @@ def parse_semver(text: str, normalize: bool = False) -> Semver:
     except SemverError as exc:
         if normalized == text:
             raise
-        raise SemverError(f"{exc} (normalized from {text!r})") from None
+        raise SemverError(f"{exc} (normalized from {text!r})", exc.upstream) from None

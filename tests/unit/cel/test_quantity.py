@@ -282,6 +282,32 @@ def test_only_strings_parse() -> None:
         parse_quantity(5)  # type: ignore[arg-type]
 
 
+FORMAT_WRONG = (
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "upstream"),
+    [
+        # resource.ParseQuantity's three errors, for the step of its scanner that fails.
+        ("", FORMAT_WRONG),  # an empty string is refused before scanning
+        ("10Mo", FORMAT_WRONG),  # a suffix character, then one that is neither sign nor digit
+        ("1,3G", FORMAT_WRONG),
+        ("٣", FORMAT_WRONG),  # digits are ASCII
+        ("200K", "unable to parse quantity's suffix"),  # scans, but K is no suffix
+        ("1e", "unable to parse quantity's suffix"),  # an exponent needs digits
+        ("1e9223372036854775808", "unable to parse quantity's suffix"),  # beyond int64
+        ("Pi", "unable to parse numeric part of quantity"),  # the decimal path finds no digit
+    ],
+)
+def test_rejections_carry_kubernetes_words(text: str, upstream: str) -> None:
+    with pytest.raises(QuantityError) as info:
+        parse_quantity(text)
+    assert info.value.upstream == upstream
+    assert info.value.explained() == f"{upstream}: {info.value}"
+
+
 @pytest.mark.parametrize(
     ("text", "fmt"),
     [

@@ -181,6 +181,14 @@ ROWS: list[tuple[str, dict[str, Any], str]] = [
     ('device.driver.matches("^gpu\\\\.")', GPU, T),
     (f'{A}.architecture.lowerAscii() == "hopper"', GPU, T),
     ('device.driver.split(".").size() == 3', GPU, T),
+    # list indexes as cel-go reads them: no negative indexes, integral doubles only
+    ("[1, 2][1] == 2", GPU, T),
+    ("[1, 2][1.0] == 2", GPU, T),
+    ("[1, 2][1u] == 2", GPU, T),
+    ("[1, 2][-1] == 2", GPU, ERR),
+    ("[1, 2][2] == 2", GPU, ERR),
+    ("[1, 2][0.5] == 1", GPU, ERR),
+    (f"[1, 2][{A}.x] == 2", dev(x={"bool": True}), ERR),
     # results that are not bool are compile errors when knowable, runtime non-matches when dyn
     (f"{A}.x", dev(x={"int": 5}), ERR),
     ('"5"', GPU, COMPILE),

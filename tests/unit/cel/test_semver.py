@@ -151,6 +151,41 @@ def test_only_strings_parse() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "normalize", "upstream"),
+    [
+        # blang/semver's Parse, check by check: the first that fails names the part.
+        ("", False, "Version string empty"),
+        ("1.0", False, "No Major.Minor.Patch elements found"),
+        ("v1.0.0", False, 'Invalid character(s) found in major number "v1"'),
+        (" 1.0.0", False, 'Invalid character(s) found in major number " 1"'),
+        ("01.0.0", False, 'Major number must not contain leading zeroes "01"'),
+        ("1.x.0", False, 'Invalid character(s) found in minor number "x"'),
+        # An empty part passes the character checks and fails strconv.ParseUint.
+        ("1..0", False, 'strconv.ParseUint: parsing "": invalid syntax'),
+        ("1.0.00", False, 'Patch number must not contain leading zeroes "00"'),
+        (
+            "18446744073709551616.0.0",
+            False,
+            'strconv.ParseUint: parsing "18446744073709551616": value out of range',
+        ),
+        ("1.0.0-01", False, 'Numeric PreRelease version must not contain leading zeroes "01"'),
+        ("1.0.0-a..b", False, "Prerelease is empty"),
+        ("1.0.0-a_b+x", False, 'Invalid character(s) found in prerelease "a_b"'),
+        ("1.0.0+", False, "Build meta data is empty"),
+        ("1.0.0+a_b", False, 'Invalid character(s) found in build meta data "a_b"'),
+        # Kubernetes' normalizeAndParse, then Parse on what it produced.
+        ("1.2-rc", True, "short version cannot contain PreRelease/Build meta data"),
+        ("x", True, 'Invalid character(s) found in major number "x"'),
+    ],
+)
+def test_rejections_carry_kubernetes_words(text: str, normalize: bool, upstream: str) -> None:
+    with pytest.raises(SemverError) as info:
+        parse_semver(text, normalize=normalize)
+    assert info.value.upstream == upstream
+    assert info.value.explained() == f"{upstream}: {info.value}"
+
+
+@pytest.mark.parametrize(
     ("text", "parts"),
     [
         ("1.2.3", (1, 2, 3, (), ())),
