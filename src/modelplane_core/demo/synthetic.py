@@ -47,6 +47,7 @@ from modelplane_core.compose.platform.pools import review_pools
 
 GPU = "gpu.nvidia.com"
 RWX_STORAGE_CLASS = "nfs-rwx"
+REGION_LABEL = "modelplane.ai/region"
 REGIONS = ("us-east", "us-west", "us-central", "eu-central", "eu-north", "ap-south")
 
 
@@ -133,7 +134,7 @@ def _cluster(rng: random.Random, index: int) -> InferenceCluster:
     )
     return InferenceCluster(
         metadata=ObjectMeta(
-            name=name, labels={"modelplane.ai/region": region, "tier": rng.choice(("prod", "dev"))}
+            name=name, labels={REGION_LABEL: region, "tier": rng.choice(("prod", "dev"))}
         ),
         spec=spec,
         status=InferenceClusterStatus(
@@ -221,7 +222,7 @@ def _deployment(rng: random.Random, index: int) -> ModelDeployment:
             Engine(name="decode", phase="Decode", members=(_member("Standalone", (HOPPER,), 8),)),
         )
     selector = (
-        LabelSelector(match_labels={"modelplane.ai/region": rng.choice(REGIONS)})
+        LabelSelector(match_labels={REGION_LABEL: rng.choice(REGIONS)})
         if rng.random() < 0.2
         else None
     )
@@ -237,15 +238,24 @@ def _deployment(rng: random.Random, index: int) -> ModelDeployment:
     )
 
 
-def _cache(deployment: ModelDeployment) -> ModelCache | None:
+def _cache(deployment: ModelDeployment, index: int) -> ModelCache | None:
+    """A regional cache for a gang's weights: staged in one region, where the gang may run.
+
+    A cache without a selector is staged on every cluster; hundreds of 500 GiB
+    models on every cluster of a large fleet is not a fleet anyone runs.
+    """
     ref = deployment.spec.model_cache_ref
     if ref is None:
         return None
+    selector = deployment.spec.cluster_selector
+    pinned = (selector.match_labels or {}) if selector else {}
+    region = pinned.get(REGION_LABEL, REGIONS[index % len(REGIONS)])
     return ModelCache(
         metadata=ObjectMeta(name=ref.name, namespace=deployment.metadata.namespace),
         spec=ModelCacheSpec(
             source="HuggingFace",
             hugging_face=HuggingFaceSource(repo=f"example/{ref.name}", size_gib=500),
+            cluster_selector=LabelSelector(match_labels={REGION_LABEL: region}),
         ),
     )
 
@@ -259,5 +269,5 @@ def fleet(clusters: int = 200, deployments: int = 200, seed: int = 0) -> Synthet
         classes=tuple(classes()),
         clusters=built_clusters,
         deployments=built_deployments,
-        caches=tuple(c for c in map(_cache, built_deployments) if c is not None),
+        caches=tuple(c for i, d in enumerate(built_deployments) if (c := _cache(d, i)) is not None),
     )
