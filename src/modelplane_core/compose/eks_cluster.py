@@ -29,10 +29,10 @@ from modelplane_core.compose.platform.gating import Piece, gate, held_piece
 from modelplane_core.compose.platform.messages import listing, summarize
 from modelplane_core.compose.platform.observed_state import text_field
 from modelplane_core.compose.platform.provider_configs import (
-    HELM_API_VERSION,
-    KUBERNETES_API_VERSION,
+    HELM_PC_KEY,
+    KUBERNETES_PC_KEY,
     SecretKey,
-    kubeconfig_provider_config,
+    kubeconfig_pieces,
 )
 from modelplane_core.compose.platform.provider_helm import ORPHAN_ON_DELETE, release
 from modelplane_core.compose.platform.stack_releases import GPU_TOLERATION
@@ -47,8 +47,6 @@ CLUSTER_KEY: Final = "cluster"
 CLUSTER_AUTH_KEY: Final = "cluster-auth"
 FILESYSTEM_KEY: Final = "efs-filesystem"
 EFA_SG_KEY: Final = "efa-security-group"
-KUBERNETES_PC_KEY: Final = "provider-config-kubernetes"
-HELM_PC_KEY: Final = "provider-config-helm"
 STORAGE_CLASS_KEY: Final = "storage-class-rwx"
 ACCEPTED: Final = "Accepted"
 CLUSTER_READY: Final = "ClusterReady"
@@ -158,23 +156,7 @@ def plan(
     pool_pieces, problems = _node_pools(observed, spec, namespace, name, zones)
     pieces.extend(pool_pieces)
     secret = SecretKey(name=kubeconfig, key=KUBECONFIG_KEY, namespace=namespace)
-    for key, api_version in (
-        (KUBERNETES_PC_KEY, KUBERNETES_API_VERSION),
-        (HELM_PC_KEY, HELM_API_VERSION),
-    ):
-        pieces.append(
-            Piece(
-                key=key,
-                manifest=kubeconfig_provider_config(
-                    api_version=api_version,
-                    kind="ProviderConfig",
-                    name=kubeconfig,
-                    namespace=namespace,
-                    kubeconfig=secret,
-                ),
-                always_ready=True,
-            )
-        )
+    pieces += kubeconfig_pieces(name=kubeconfig, namespace=namespace, kubeconfig=secret)
     pieces.append(
         Piece(
             key="release-cluster-autoscaler",

@@ -44,11 +44,11 @@ from modelplane_core.compose.platform.gating import Gated, Piece, gate
 from modelplane_core.compose.platform.messages import listing, summarize
 from modelplane_core.compose.platform.observed_state import all_observed
 from modelplane_core.compose.platform.provider_configs import (
-    HELM_API_VERSION,
-    KUBERNETES_API_VERSION,
+    HELM_PC_KEY,
+    KUBERNETES_PC_KEY,
     Identity,
     SecretKey,
-    kubeconfig_provider_config,
+    kubeconfig_pieces,
     unsupported_kubernetes_identity,
 )
 from modelplane_core.compose.platform.provider_helm import release
@@ -63,8 +63,6 @@ from modelplane_core.compose.topology import (
 
 __all__ = ["compose", "plan", "provider_config_name"]
 
-KUBERNETES_PC_KEY: Final = "provider-config-kubernetes"
-HELM_PC_KEY: Final = "provider-config-helm"
 PROVIDER_CONFIG_KEYS: Final = (KUBERNETES_PC_KEY, HELM_PC_KEY)
 CRDS_KEY: Final = "crds-gateway-api-inference"
 GATEWAY_CLASS_KEY: Final = "gateway-class"
@@ -188,32 +186,9 @@ def plan(stack: ServingStack) -> list[Piece]:
     namespace = stack.metadata.namespace or SYSTEM_NAMESPACE
     name = provider_config_name(stack.metadata.name or "")
     kubeconfig, identity = _access(stack, namespace)
-    pieces = [
-        Piece(
-            key=KUBERNETES_PC_KEY,
-            manifest=kubeconfig_provider_config(
-                api_version=KUBERNETES_API_VERSION,
-                kind="ProviderConfig",
-                name=name,
-                namespace=namespace,
-                kubeconfig=kubeconfig,
-                identity=identity,
-            ),
-            always_ready=True,
-        ),
-        Piece(
-            key=HELM_PC_KEY,
-            manifest=kubeconfig_provider_config(
-                api_version=HELM_API_VERSION,
-                kind="ProviderConfig",
-                name=name,
-                namespace=namespace,
-                kubeconfig=kubeconfig,
-                identity=identity,
-            ),
-            always_ready=True,
-        ),
-    ]
+    pieces = kubeconfig_pieces(
+        name=name, namespace=namespace, kubeconfig=kubeconfig, identity=identity
+    )
     pieces.extend(_objects(stack, namespace, name))
     versions = stack.spec.versions
     for entry in RELEASES:

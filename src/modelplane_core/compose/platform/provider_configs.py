@@ -12,6 +12,8 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from modelplane_core.compose.platform.gating import Piece
+
 KUBERNETES_API_VERSION: Final = "kubernetes.m.crossplane.io/v1alpha1"
 HELM_API_VERSION: Final = "helm.m.crossplane.io/v1beta1"
 ProviderConfigKind = Literal["ProviderConfig", "ClusterProviderConfig"]
@@ -68,6 +70,35 @@ def kubeconfig_provider_config(
             "secretRef": identity.secret.as_ref(),
         }
     return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+# The resource keys of the pair of provider configs a cluster composite writes.
+KUBERNETES_PC_KEY: Final = "provider-config-kubernetes"
+HELM_PC_KEY: Final = "provider-config-helm"
+
+
+def kubeconfig_pieces(
+    *, name: str, namespace: str, kubeconfig: SecretKey, identity: Identity | None = None
+) -> list[Piece]:
+    """The provider-kubernetes and provider-helm configs for one cluster, usable at once."""
+    return [
+        Piece(
+            key=key,
+            manifest=kubeconfig_provider_config(
+                api_version=api_version,
+                kind="ProviderConfig",
+                name=name,
+                namespace=namespace,
+                kubeconfig=kubeconfig,
+                identity=identity,
+            ),
+            always_ready=True,
+        )
+        for key, api_version in (
+            (KUBERNETES_PC_KEY, KUBERNETES_API_VERSION),
+            (HELM_PC_KEY, HELM_API_VERSION),
+        )
+    ]
 
 
 def in_cluster_provider_config(*, api_version: str, name: str, namespace: str) -> dict[str, Any]:
