@@ -172,8 +172,9 @@ class ControlPlane:
         except ValidationError as exc:
             self._record(now, key, "Warning", "InvalidObject", str(exc))
             return False
-        if composite is None:
+        if composite is None:  # deleted: forget what was kept for it
             self._watch(key, ())
+            self._decoded.pop(key, None)
             return False
         compose = composer_for(key[1])
         composition = None
