@@ -172,9 +172,7 @@ class ControlPlane:
         except ValidationError as exc:
             self._record(now, key, "Warning", "InvalidObject", str(exc))
             return False
-        if composite is None:  # deleted: forget what was kept for it
-            self._watch(key, ())
-            self._decoded.pop(key, None)
+        if composite is None:
             return False
         compose = composer_for(key[1])
         composition = None
@@ -201,12 +199,19 @@ class ControlPlane:
         """
         dirty: set[ObjectKey] = set()
         for key, owner in changes.items():
-            if is_composite(key):
+            if is_composite(key) and key not in self.store:
+                self._forget(key)
+            elif is_composite(key):
                 dirty.add(key)
             if owner is not None:
                 dirty.add(owner)
             dirty |= self._watchers.get((key[0], key[1]), set())
         return {key for key in dirty if key in self.store}
+
+    def _forget(self, key: ObjectKey) -> None:
+        """A deleted composite: drop its watches and its decoded form."""
+        self._watch(key, ())
+        self._decoded.pop(key, None)
 
     def _watch(self, key: ObjectKey, requirements: tuple[Requirement, ...]) -> None:
         for requirement in self._requirements.get(key, ()):
