@@ -8,8 +8,8 @@ and new deployments. Every run must:
 - converge at every step;
 - never push a pool over its nodes with new placements (replicas already
   running on a pool that was shrunk stay, and the pool then takes nothing new);
-- end in exactly the state reached by replaying the same events one at a time
-  through the notebook API (``at`` then ``run(until=...)``);
+- end in exactly the state reached by replaying the same events one moment at
+  a time through the notebook API (``at`` then ``run(until=...)``);
 - leave nothing for a full reconcile to change (incremental reconciliation
   missed nothing).
 """
@@ -95,11 +95,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 def replayed(scenario: Scenario) -> Simulation:
-    """The same scenario driven one event at a time, as a notebook would."""
+    """The same scenario driven one moment at a time, as a notebook would.
+
+    Events at the same moment are simultaneous (applied in one step, in their
+    written order); reconciling between them would be a different history.
+    """
     simulation = Simulation(scenario.manifests, timing=scenario.timing)
-    for timed in sorted(scenario.events, key=lambda e: e.at):
-        simulation.at(timed.at, timed.event)
-        simulation.run(until=timed.at)
+    for at in sorted({e.at for e in scenario.events}):
+        for timed in (e for e in scenario.events if e.at == at):
+            simulation.at(timed.at, timed.event)
+        simulation.run(until=at)
     simulation.run()
     return simulation
 
