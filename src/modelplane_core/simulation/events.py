@@ -16,6 +16,7 @@ from typing import Any, Literal
 import attrs
 
 from modelplane_core.api.meta import API_VERSION
+from modelplane_core.simulation.store import describe as describe_key
 
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
@@ -40,8 +41,9 @@ class Delete:
     api_version: str = API_VERSION
 
     def describe(self) -> str:
-        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"delete {self.kind} {where}"
+        return "delete " + describe_key(
+            (self.api_version, self.kind, self.namespace or "", self.name)
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -55,8 +57,9 @@ class Patch:
     api_version: str = API_VERSION
 
     def describe(self) -> str:
-        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"patch {self.kind} {where}"
+        return "patch " + describe_key(
+            (self.api_version, self.kind, self.namespace or "", self.name)
+        )
 
 
 @attrs.frozen(kw_only=True)
