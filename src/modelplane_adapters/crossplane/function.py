@@ -7,12 +7,15 @@ this build cannot compose, a composer that crashes or returns something that
 cannot be sent, all become a response with one Fatal result whose message says
 what was wrong, and with the observed composed resources kept in desired.
 
-:class:`FunctionRunner` is the gRPC servicer around it. Composers are
-CPU-bound pure Python, so they run on a worker thread, off the event loop: the
-loop keeps accepting, decoding and answering calls while one composes. One
-worker is deliberate: under the GIL more threads would not compose faster, and
-a single thread keeps every composer (and the CEL compiler they share) free of
-any thread-safety question.
+:class:`FunctionRunner` is the gRPC servicer around it. It owns what the
+function remembers between calls: a :class:`~modelplane_core.Cache` (CEL
+outcomes, pool matching and fits by content, the fleet's scheduler views) and
+a :class:`~modelplane_core.compose.Decoder` (each object version decoded
+once), both bounded, so memory stays flat however many calls it serves.
+Composers are CPU-bound pure Python, so they run on a worker thread, off the
+event loop: the loop keeps accepting and answering calls while one composes.
+The core is thread-safe, but under the GIL more threads would not compose
+faster, so one worker is the default.
 """
 
 from __future__ import annotations
@@ -42,14 +45,15 @@ from modelplane_adapters.crossplane.translate import (
     target_for,
 )
 from modelplane_core import api
-from modelplane_core.compose import Composition, Observed, composer_for
+from modelplane_core.cache import Cache
+from modelplane_core.compose import Composition, Decoder, Observed, composer_for
 
 LOG = logging.getLogger("modelplane.function")
 # Innermost frames logged for a composer crash. A RecursionError (a deeply nested
 # CEL selector) carries thousands of frames; one bad object must not flood the log.
 LOGGED_FRAMES = 40
 
-Composer = Callable[[Observed[Any]], Composition]
+Composer = Callable[[Observed[Any], Cache | None], Composition]
 ComposerLookup = Callable[[type[api.Resource]], Composer]
 
 
@@ -72,14 +76,22 @@ def find_composer(cls: type[api.Resource]) -> Composer:
 
 
 def run_function(
-    req: fnv1.RunFunctionRequest, *, lookup: ComposerLookup = find_composer
+    req: fnv1.RunFunctionRequest,
+    *,
+    lookup: ComposerLookup = find_composer,
+    cache: Cache | None = None,
+    decoder: Decoder | None = None,
 ) -> fnv1.RunFunctionResponse:
-    """Compose for one request; never raises (see module doc)."""
+    """Compose for one request; never raises (see module doc).
+
+    ``cache`` and ``decoder`` are what the caller remembers between requests
+    (the servicer keeps one of each); without them nothing is remembered.
+    """
     composite: Composite | None = None
     try:
-        composite, observed = observed_from_request(req)
+        composite, observed = observed_from_request(req, decoder)
         composer = lookup(composite.cls)
-        composition = composer(observed)
+        composition = composer(observed, cache)
         return response_from_composition(req, composition, target=target_for(composite.cls))
     except RequestError as exc:
         LOG.info("tag=%s refused (%s): %s", req.meta.tag, exc.reason, exc.message)
@@ -116,12 +128,19 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
     """The gRPC servicer Crossplane calls; the SDK's runtime also serves it as v1beta1."""
 
     def __init__(
-        self, *, executor: Executor | None = None, lookup: ComposerLookup = find_composer
+        self,
+        *,
+        executor: Executor | None = None,
+        lookup: ComposerLookup = find_composer,
+        cache: Cache | None = None,
+        decoder: Decoder | None = None,
     ) -> None:
         self._executor = executor or ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="modelplane-compose"
         )
         self._lookup = lookup
+        self.cache = cache if cache is not None else Cache()
+        self.decoder = decoder if decoder is not None else Decoder()
 
     async def RunFunction(  # the gRPC method name
         self, req: fnv1.RunFunctionRequest, context: grpc.aio.ServicerContext | None
@@ -142,4 +161,4 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         return rsp
 
     def _run(self, req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
-        return run_function(req, lookup=self._lookup)
+        return run_function(req, lookup=self._lookup, cache=self.cache, decoder=self.decoder)

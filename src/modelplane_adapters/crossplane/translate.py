@@ -6,10 +6,15 @@ laptop cannot drift apart.
 
 Inbound, every ``Struct`` is read with exact integers (:mod:`.structs`), the
 composite loses Crossplane's machinery (:mod:`.machinery`), is decoded strictly
-and checked against its XRD schema's limits (:mod:`.admission`). A required
-resource key Crossplane did not send stays *absent* from ``Observed.required``
-(not fetched yet); a key it sent with no items becomes an empty tuple (fetched,
-nothing matched). Composers rely on that difference.
+and checked against its XRD schema's limits (:mod:`.admission`). Required
+resources and composed resources of Modelplane's kinds are decoded here, the
+boundary, through the caller's :class:`~modelplane_core.compose.Decoder`: an
+object version (read from the Struct's metadata without converting the rest)
+decoded for an earlier request is handed over as the very same object. A
+required resource key Crossplane did not send stays *absent* from
+``Observed.required`` (not fetched yet); a key it sent with no items becomes an
+empty :class:`~modelplane_core.compose.Fetched` (fetched, nothing matched).
+Composers rely on that difference.
 
 Outbound, the request's ``desired`` state (what earlier pipeline steps want) is
 the starting point (``response.to``); the composer's resources are added or
@@ -38,12 +43,16 @@ from modelplane_core import api
 from modelplane_core.api.meta import Condition
 from modelplane_core.compose import (
     Composition,
+    Decoder,
     Event,
+    Fetched,
     Observed,
     ObservedResource,
     Requirement,
+    Unreadable,
     desired_from_observed,
 )
+from modelplane_core.compose.fetched import unreadable_from
 
 # Reasons of the Fatal results this adapter writes (PascalCase, as Crossplane expects).
 REASON_NO_COMPOSITE: Final = "MissingComposite"
@@ -104,13 +113,16 @@ class Composite:
 # --- inbound ---------------------------------------------------------------------------
 
 
-def observed_from_request(req: fnv1.RunFunctionRequest) -> tuple[Composite, Observed[Any]]:
-    """Everything a composer sees, or :class:`RequestError` naming what is wrong."""
+def observed_from_request(
+    req: fnv1.RunFunctionRequest, decoder: Decoder | None = None
+) -> tuple[Composite, Observed[Any]]:
+    """Everything a composer sees, decoded, or :class:`RequestError` naming what is wrong."""
+    decoder = decoder if decoder is not None else Decoder()
     composite = read_composite(req)
     observed = Observed(
         composite=composite.obj,
-        resources=observed_resources(req),
-        required=required_resources(req),
+        resources=observed_resources(req, decoder),
+        required=required_resources(req, decoder),
         context=context_of(req),
     )
     return composite, observed
@@ -189,31 +201,95 @@ def read_composite(req: fnv1.RunFunctionRequest) -> Composite:
     return Composite(cls=cls, obj=obj, removed=stripped.removed)
 
 
-def observed_resources(req: fnv1.RunFunctionRequest) -> dict[str, ObservedResource]:
-    """The composed resources as they exist now, status included, keyed as composed."""
-    return {
-        key: ObservedResource(
-            manifest=_read(observed.resource, f"observed composed resource {key!r}"),
+def observed_resources(
+    req: fnv1.RunFunctionRequest, decoder: Decoder | None = None
+) -> dict[str, ObservedResource]:
+    """The composed resources as they exist now, status included, keyed as composed.
+
+    Those of Modelplane's kinds are also decoded (``obj``); one that does not
+    decode is left as a manifest for its composer to report.
+    """
+    decoder = decoder if decoder is not None else Decoder()
+    found = {}
+    for key, observed in sorted(req.observed.resources.items()):
+        manifest = _read(observed.resource, f"observed composed resource {key!r}")
+        found[key] = ObservedResource(
+            manifest=manifest,
             connection_details=dict(observed.connection_details),
+            obj=_ours(manifest, decoder),
         )
-        for key, observed in sorted(req.observed.resources.items())
-    }
+    return found
 
 
-def required_resources(req: fnv1.RunFunctionRequest) -> dict[str, tuple[dict[str, Any], ...]]:
-    """Fetched requirements by key: absent = not fetched yet, empty = nothing matched.
+def _ours(manifest: Mapping[str, Any], decoder: Decoder) -> api.Resource | None:
+    api_version, kind = manifest.get("apiVersion"), manifest.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return None
+    if api.kind_class(api_version, kind) is None:
+        return None
+    try:
+        decoded = decoder.decode(manifest)
+    except api.ValidationError:
+        return None
+    return decoded if not isinstance(decoded, api.Unstructured) else None
+
+
+def required_resources(
+    req: fnv1.RunFunctionRequest, decoder: Decoder | None = None
+) -> dict[str, Fetched]:
+    """Fetched requirements by key, decoded: absent = not fetched yet, empty = nothing matched.
 
     Crossplane before v2 sent them as the deprecated ``extra_resources``; both are
     read, the current field winning for a key present in both.
     """
-    found: dict[str, tuple[dict[str, Any], ...]] = {}
+    decoder = decoder if decoder is not None else Decoder()
+    found: dict[str, Fetched] = {}
     for source in (req.extra_resources, req.required_resources):
         for key, resources in source.items():
-            found[key] = tuple(
-                _read(item.resource, f"required resource {key!r}[{index}]")
-                for index, item in enumerate(resources.items)
-            )
+            found[key] = _fetch(key, resources.items, decoder)
     return dict(sorted(found.items()))
+
+
+def _fetch(key: str, items: Sequence[fnv1.Resource], decoder: Decoder) -> Fetched:
+    decoded: list[api.AnyObject] = []
+    unreadable: list[Unreadable] = []
+    for index, item in enumerate(items):
+        what = f"required resource {key!r}[{index}]"
+        try:
+            decoded.append(
+                decoder.decode_lazily(
+                    version_key(item.resource),
+                    lambda item=item, what=what: _read(item.resource, what),
+                )
+            )
+        except api.ValidationError as exc:
+            unreadable.append(unreadable_from(_read(item.resource, what), exc))
+    return Fetched(items=tuple(decoded), unreadable=tuple(unreadable))
+
+
+def version_key(struct: struct_pb2.Struct) -> tuple[str, ...] | None:
+    """``compose.fetched.version_key`` of the object, read without converting the Struct."""
+    fields = struct.fields
+    metadata = fields.get("metadata")
+    if metadata is None or metadata.WhichOneof("kind") != "struct_value":
+        return None
+    meta = metadata.struct_value.fields
+
+    def text(source: Mapping[str, struct_pb2.Value], name: str) -> str:
+        value = source.get(name)
+        return value.string_value if value is not None else ""
+
+    version = text(meta, "resourceVersion")
+    if not version:
+        return None
+    return (
+        text(fields, "apiVersion"),
+        text(fields, "kind"),
+        text(meta, "namespace"),
+        text(meta, "name"),
+        text(meta, "uid"),
+        version,
+    )
 
 
 def context_of(req: fnv1.RunFunctionRequest) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from modelplane_core.api.registry import (
 from modelplane_core.api.rules import metadata_errors
 from modelplane_core.api.validation import validate_value
 from modelplane_core.api.yamlio import dump_documents, parse_documents
-from modelplane_core.memo import IdentityMemo
 
 
 @attrs.frozen
@@ -109,23 +108,16 @@ def to_dict(obj: AnyObject) -> dict[str, Any]:
     return encoded
 
 
-_VALIDATED: IdentityMemo[object, tuple[FieldError, ...]] = IdentityMemo()
-
-
 def validate(obj: AnyObject) -> list[FieldError]:
     """Every semantic problem of a decoded object, with field paths, in document order.
 
-    Objects are frozen, so the answer is remembered per object: a control plane
-    validating the same composite on every reconcile pays for it once.
+    Objects are frozen, so a caller validating the same object on every
+    reconcile can remember the answer per object (``modelplane_core.Cache``).
     """
     if isinstance(obj, Unstructured):
         return []
-    return list(_VALIDATED(obj, _problems))
-
-
-def _problems(obj: object) -> tuple[FieldError, ...]:
     resource: Any = obj
-    return (*metadata_errors(resource, resource.metadata), *validate_value(resource))
+    return [*metadata_errors(resource, resource.metadata), *validate_value(resource)]
 
 
 def load_yaml(text: str) -> list[AnyObject]:

@@ -12,12 +12,17 @@ libraries, compile-time checks and the cost limit.
     >>> selector.matches({"driver": "gpu.nvidia.com"})
     True
 
+Nothing is remembered between calls unless the caller passes a
+:class:`SelectorCache` (``cel.compile(text, cache)``, ``selector.evaluate(device,
+cache)``), which memoizes by content and is safe to share between threads.
+
 See docs/cel.md for the rules and the deliberate differences from Kubernetes.
 """
 
+from modelplane_core.cel.cache import SelectorCache
 from modelplane_core.cel.errors import CompileError
 from modelplane_core.cel.quantity import Quantity, QuantityError, parse_quantity
-from modelplane_core.cel.selector import Outcome, Selector, compile, evaluation_count
+from modelplane_core.cel.selector import Outcome, Selector, compile
 from modelplane_core.cel.semver import Semver, SemverError, parse_semver
 
 
@@ -37,10 +42,10 @@ __all__ = [
     "Quantity",
     "QuantityError",
     "Selector",
+    "SelectorCache",
     "Semver",
     "SemverError",
     "compile",
-    "evaluation_count",
     "quantity",
     "semver",
 ]

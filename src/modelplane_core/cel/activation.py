@@ -14,14 +14,14 @@ value, a malformed version or quantity, more entries than the limits allow)
 fails every selector with the reason: it is never partially visible.
 
 Fleets repeat devices (every pool of a class publishes the same ones), so the
-conversion is memoized on the device's content key.
+conversion is remembered on the device's content key in the caller's
+:class:`~.cache.SelectorCache`, when one is given.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from celpy import celtypes
@@ -29,6 +29,9 @@ from celpy import celtypes
 from modelplane_core.cel.limits import MAX_ATTRIBUTES, MAX_CAPACITIES, MAX_STRING
 from modelplane_core.cel.quantity import QuantityError, parse_quantity
 from modelplane_core.cel.semver import SemverError, parse_semver
+
+if TYPE_CHECKING:
+    from modelplane_core.cel.cache import SelectorCache
 
 # (name, kind, value) triples; kind is one of string/bool/int/version, or "" when unset.
 AttributeKey = tuple[tuple[str, str, Any], ...]
@@ -154,7 +157,6 @@ def _build(key: DeviceKey) -> celtypes.MapType:
     )
 
 
-@functools.lru_cache(maxsize=65536)
 def activation_for_key(key: DeviceKey) -> Activation:
     try:
         return Activation(_build(key))
@@ -162,7 +164,7 @@ def activation_for_key(key: DeviceKey) -> Activation:
         return Activation(None, str(exc))
 
 
-def activation(device: Any) -> tuple[DeviceKey, Activation]:
+def activation(device: Any, cache: SelectorCache | None = None) -> tuple[DeviceKey, Activation]:
     """The content key and converted form of ``device`` (an api Device or its wire dict)."""
     try:
         key = device_key(device)
@@ -170,4 +172,6 @@ def activation(device: Any) -> tuple[DeviceKey, Activation]:
     except (AttributeError, TypeError) as exc:
         bad: DeviceKey = ("", (), ())
         return bad, Activation(None, f"malformed device: {exc}")
-    return key, activation_for_key(key)
+    if cache is None:
+        return key, activation_for_key(key)
+    return key, cache.activations.get(key, lambda: activation_for_key(key))

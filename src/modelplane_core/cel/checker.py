@@ -32,7 +32,15 @@ import lark
 from modelplane_core.cel import types as t
 from modelplane_core.cel.errors import CompileError
 from modelplane_core.cel.library import FUNCTIONS, MACROS, UNSUPPORTED, UNSUPPORTED_NAMESPACES
-from modelplane_core.cel.limits import MAX_ATTRIBUTES, MAX_CAPACITIES, MAX_STRING
+from modelplane_core.cel.limits import (
+    MAX_ATTRIBUTES,
+    MAX_CAPACITIES,
+    MAX_STRING,
+    TRAVERSAL_FACTOR,
+)
+
+# Functions that build a new string or list: building it costs a traversal of the result.
+_BUILDERS = frozenset({"replace", "join", "split", "lowerAscii", "upperAscii"})
 
 
 @attrs.frozen
@@ -178,7 +186,7 @@ class Checker:
                     operation, "==" if symbol == "eq" else "!=", [left.type, right.type]
                 )
             scan = min(left.bound.size, right.bound.size) if left.type in (t.STRING, t.BYTES) else 0
-            return Checked(t.BOOL, cost + math.ceil(0.1 * scan))
+            return Checked(t.BOOL, cost + math.ceil(TRAVERSAL_FACTOR * scan))
         if symbol == "in":
             container = right.type
             if container.name in ("list", "map"):
@@ -219,7 +227,7 @@ class Checker:
         if symbol == "+" and result.name in ("string", "bytes", "list"):
             size = left.bound.size + right.bound.size
             elem = left.bound.elem or right.bound.elem
-            return Checked(result, cost + math.ceil(0.1 * size), Bound(size, elem))
+            return Checked(result, cost + math.ceil(TRAVERSAL_FACTOR * size), Bound(size, elem))
         return Checked(result, cost)
 
     @staticmethod
@@ -512,6 +520,9 @@ class Checker:
         largest = max((a.bound.size for a in actual), default=0)
         cost = 1 + sum(a.cost for a in actual) + math.ceil(function.cost_per_size * largest)
         bound = self._result_bound(name, actual)
+        if name in _BUILDERS:
+            # Building the result is a traversal of it too (the runtime meter charges the same).
+            cost += math.ceil(TRAVERSAL_FACTOR * bound.size)
         return Checked(result, cost, bound)
 
     @staticmethod
@@ -522,8 +533,9 @@ class Checker:
         if name in ("lowerAscii", "upperAscii", "trim", "substring", "charAt"):
             return Bound(first.size)
         if name == "replace":
-            grow = max(1, actual[2].bound.size) if len(actual) > 2 else 1
-            return Bound(first.size * grow)
+            # Worst case: an empty ``old`` inserts ``new`` before every character and at the end.
+            new = actual[2].bound.size if len(actual) > 2 else 0
+            return Bound(first.size + (first.size + 1) * new)
         if name == "split":
             return Bound(first.size + 1, Bound(first.size))
         if name == "join":

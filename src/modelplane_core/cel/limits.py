@@ -12,6 +12,9 @@ from __future__ import annotations
 # k8s.io/dynamic-resource-allocation: resource.CELSelectorExpressionMaxLength / MaxCost.
 MAX_EXPRESSION_BYTES = 10 * 1024
 MAX_COST = 1_000_000
+# cel-go's common.StringTraversalCostFactor: cost units per character or element traversed
+# or built, in the estimate (checker.py) and at run time (meter.py) alike.
+TRAVERSAL_FACTOR = 0.1
 # cel-go's parser.MaxRecursionDepth default, which Kubernetes keeps (see nesting.py).
 MAX_PARSER_RECURSION = 250
 

@@ -1,25 +1,26 @@
-"""Compile a DRA selector once; evaluate it per device, memoized, never raising.
+"""Compile a DRA selector once; evaluate it per device, never raising.
 
 ``compile`` does what the Kubernetes API server does when a selector is
 written: length limit, parse, nesting limit, static type check and cost
 bound. Only then is the expression handed to celpy's interpreter. Whatever
 the text, ``compile`` raises nothing but CompileError: the nesting limit is
 checked without recursing, and the checker and celpy then walk the tree with
-the stack room its height needs (``stack.headroom``). Evaluation follows DRA with one
-deliberate difference: where Kubernetes aborts the whole scheduling attempt on
-a device whose evaluation errors, a fleet scheduler must keep going, so an
-error (or a non-bool result) makes that device a non-match and the reason is
+the stack room its height needs (``stack.headroom``). Evaluation follows DRA
+with one deliberate difference: where Kubernetes aborts the whole scheduling
+attempt on a device whose evaluation errors, a fleet scheduler must keep
+going, so an error (or a non-bool result, or running over the runtime cost
+budget, ``meter.py``) makes that device a non-match and the reason is
 returned in the outcome for the explanation, in cel-go's words
 (``messages.py``).
 
-Outcomes are memoized per (selector, device content): a fleet publishes the
-same few device kinds in many pools, so a scheduling pass evaluates each
-selector once per distinct device, not once per pool or per replica.
+Compiled selectors and outcomes are remembered only in a
+:class:`~.cache.SelectorCache` the caller passes: per (selector text,
+device content), so a scheduling pass evaluates each selector once per
+distinct device, not once per pool or per replica.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
@@ -30,18 +31,19 @@ from celpy import celtypes
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError
 
-from modelplane_core.cel.activation import DeviceKey, activation
+from modelplane_core.cel.activation import activation
+from modelplane_core.cel.cache import SelectorCache
 from modelplane_core.cel.checker import check
 from modelplane_core.cel.errors import CompileError
 from modelplane_core.cel.library import RUNTIME_FUNCTIONS
 from modelplane_core.cel.limits import MAX_COST, MAX_EXPRESSION_BYTES
 from modelplane_core.cel.messages import evaluation_message, result_message
+from modelplane_core.cel.meter import CostLimitExceeded, MeteredRunner
 from modelplane_core.cel.nesting import measure
 from modelplane_core.cel.stack import headroom
 
+# Configuration only (the CEL package and type annotations); never changed after import.
 _ENVIRONMENT = celpy.Environment()
-# Memo entries per selector before the memo is reset (bounds memory on huge fleets).
-_MEMO_LIMIT = 65536
 _LOG = logging.getLogger(__name__)
 
 
@@ -53,55 +55,42 @@ class Outcome:
     error: str | None = None
 
 
-class _Counter:
-    """Selector evaluations actually run (memo misses): the cost figure benchmarks report."""
-
-    evaluations = 0
-
-
-def evaluation_count() -> int:
-    return _Counter.evaluations
-
-
 class Selector:
-    """A compiled, checked selector. Immutable from the outside; holds its own memo."""
+    """A compiled, checked selector: immutable, safe to share between threads."""
 
-    __slots__ = ("_height", "_memo", "_program", "cost", "expression")
+    __slots__ = ("_height", "_program", "cost", "expression")
 
-    def __init__(self, expression: str, program: celpy.Runner, cost: int, height: int) -> None:
+    def __init__(self, expression: str, program: MeteredRunner, cost: int, height: int) -> None:
         self.expression = expression
         self.cost = cost
         self._program = program
         self._height = height  # of the parse tree: how deep evaluation recurses
-        self._memo: dict[DeviceKey, Outcome] = {}
 
     def __repr__(self) -> str:
         return f"Selector({self.expression!r})"
 
-    def matches(self, device: Any) -> bool:
-        return self.evaluate(device).matched
+    def matches(self, device: Any, cache: SelectorCache | None = None) -> bool:
+        return self.evaluate(device, cache).matched
 
-    def evaluate(self, device: Any) -> Outcome:
+    def evaluate(self, device: Any, cache: SelectorCache | None = None) -> Outcome:
         """Run the selector on ``device`` (an api Device or its wire dict)."""
-        key, converted = activation(device)
+        key, converted = activation(device, cache)
         if converted.value is None:
             return Outcome(False, converted.error)
-        outcome = self._memo.get(key)
-        if outcome is None:
-            outcome = self._run(converted.value)
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[key] = outcome
-        return outcome
+        value = converted.value
+        if cache is None:
+            return self._run(value)
+        return cache.outcomes.get((self.expression, key), lambda: self._run(value))
 
     def _run(self, device: celtypes.MapType) -> Outcome:
-        _Counter.evaluations += 1
         try:
             with headroom(self._height):
                 # celpy may return an error as a value instead of raising it.
                 result: object = self._program.evaluate({"device": device})
                 if isinstance(result, CELEvalError):
                     return Outcome(False, evaluation_message(result))
+        except CostLimitExceeded as exc:
+            return Outcome(False, str(exc))
         except CELEvalError as exc:
             return Outcome(False, evaluation_message(exc))
         except Exception as exc:  # celpy internals: report, never raise into the scheduler
@@ -156,27 +145,44 @@ def _compile_with_room(expression: str) -> Selector:
     height = measure(tree).height
     with headroom(height):
         checked = check(tree)
-        program = _ENVIRONMENT.program(tree, functions=dict(RUNTIME_FUNCTIONS))
+        program = MeteredRunner(_ENVIRONMENT, tree, RUNTIME_FUNCTIONS, limit=MAX_COST)
     cost = int(checked.cost)
     if cost > MAX_COST:
         raise CompileError(
             f"estimated worst-case cost {cost} exceeds the limit {MAX_COST} "
-            "(nested macros over large lists or maps multiply)"
+            "(nested macros over large lists or maps multiply, and building strings or lists "
+            "costs their size)"
         )
     return Selector(expression, program, cost, height)
 
 
-@functools.lru_cache(maxsize=4096)
-def compile(expression: str) -> Selector:
+def compile(expression: str, cache: SelectorCache | None = None) -> Selector:
     """Check and compile ``expression``; raise CompileError as Kubernetes would reject it.
 
     CompileError is the only exception, whatever the text: an unexpected
     failure inside celpy or the checker is reported as one (its cause chained)
     so that the composer holds the deployment with InvalidNodeSelector instead
-    of crashing.
+    of crashing. With a ``cache``, each distinct text is compiled once (a
+    rejection is remembered too).
     """
     if not isinstance(expression, str):
         raise CompileError(f"a selector must be a string, not {type(expression).__name__}")
+    if cache is None:
+        return _checked_compile(expression)
+    found = cache.compiled.get(expression, lambda: _compile_or_error(expression))
+    if isinstance(found, CompileError):
+        raise found
+    return found
+
+
+def _compile_or_error(expression: str) -> Selector | CompileError:
+    try:
+        return _checked_compile(expression)
+    except CompileError as exc:
+        return exc
+
+
+def _checked_compile(expression: str) -> Selector:
     try:
         return _compile(expression)
     except CompileError:

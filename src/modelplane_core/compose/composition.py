@@ -2,7 +2,8 @@
 
 ``Observed`` is what Crossplane (or the standalone controller, or the
 simulator) shows a composer: the composite resource, the resources it
-composed earlier as they exist now, and the related resources it asked for.
+composed earlier as they exist now, and the related resources it asked for,
+all decoded at the boundary (``fetched.py``): a composer never decodes.
 ``Composition`` is everything the composer wants: desired resources keyed
 stably, the composite's status, conditions, events, readiness, and the
 related resources it needs to see next time.
@@ -15,14 +16,18 @@ everything the composite owns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
 from modelplane_core.api.codec import unstructure
+from modelplane_core.api.documents import AnyObject, validate
+from modelplane_core.api.errors import FieldError
 from modelplane_core.api.meta import Condition, ConditionStatus
 from modelplane_core.api.registry import Resource
+from modelplane_core.cache import Cache
+from modelplane_core.compose.fetched import Fetched, decoded_or_none, fetched
 
 XR = TypeVar("XR")
 
@@ -35,6 +40,11 @@ class ObservedResource:
 
     manifest: Mapping[str, Any]
     connection_details: Mapping[str, bytes] = attrs.field(factory=dict)
+    # The resource decoded at the boundary when it is one of Modelplane's kinds and reads
+    # (None otherwise). Given by adapters that decode through a cache; else decoded here.
+    obj: Resource | None = attrs.field(
+        default=attrs.Factory(lambda self: decoded_or_none(self.manifest), takes_self=True)
+    )
 
     @property
     def status(self) -> Mapping[str, Any]:
@@ -69,9 +79,11 @@ class Requirement:
     namespace: str | None = None
 
 
-# A related resource as fetched: a wire dict (from Crossplane), or the typed object
-# itself when the caller already holds it (the simulator), which saves decoding it.
-Required = Mapping[str, Any] | Resource
+def _fetched_by_key(
+    required: Mapping[str, Fetched | Iterable[Any]],
+) -> Mapping[str, Fetched]:
+    """Constructing an Observed is the boundary: anything not decoded yet is decoded here."""
+    return {key: fetched(value) for key, value in required.items()}
 
 
 @attrs.frozen(kw_only=True)
@@ -80,14 +92,14 @@ class Observed(Generic[XR]):
 
     composite: XR
     resources: Mapping[str, ObservedResource] = attrs.field(factory=dict)
-    # Resolved requirements by key. A key that is absent has not been fetched yet,
-    # which is different from a key that resolved to nothing: only the latter
-    # means "the object does not exist".
-    required: Mapping[str, tuple[Required, ...]] = attrs.field(factory=dict)
+    # Resolved requirements by key, decoded. A key that is absent has not been fetched
+    # yet, which is different from a key that resolved to nothing: only the latter
+    # means "the object does not exist". Typed objects are accepted and wrapped.
+    required: Mapping[str, Fetched] = attrs.field(factory=dict, converter=_fetched_by_key)
     context: Mapping[str, Any] = attrs.field(factory=dict)
 
-    def required_or_none(self, key: str) -> tuple[Required, ...] | None:
-        """Resolved objects for ``key``, or ``None`` while the requirement is unresolved."""
+    def required_or_none(self, key: str) -> Fetched | None:
+        """The fetched objects for ``key``, or ``None`` while the requirement is unresolved."""
         return self.required.get(key)
 
 
@@ -244,6 +256,70 @@ def hold(
         events=tuple(events),
         requirements=tuple(requirements),
         held=True,
+    )
+
+
+def problems_of(obj: AnyObject, cache: Cache | None) -> list[FieldError]:
+    """The object's validation problems, remembered per object in ``cache`` when given."""
+    return cache.problems(obj) if cache is not None else validate(obj)
+
+
+def summarize(problems: Sequence[object], limit: int = 5) -> str:
+    """The first ``limit`` problems joined, and how many more there are."""
+    shown = "; ".join(str(p) for p in problems[:limit])
+    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
+    return shown + more
+
+
+def hold_because(
+    observed: Observed[Any],
+    condition_type: str,
+    reason: str,
+    message: str,
+    *,
+    waiting: bool = False,
+    requirements: Iterable[Requirement] = (),
+    conditions: Iterable[Condition] = (),
+    ready_keys: Iterable[str] = (),
+) -> Composition:
+    """:func:`hold` for one cause: a condition naming it, and a Warning event unless waiting.
+
+    ``waiting`` is for a dependency not fetched yet: the condition is Unknown
+    and no event is recorded (it resolves by itself); otherwise the condition
+    is False and a Warning event says what to fix. A composite with nothing
+    running is reported not ready.
+    """
+    held = hold(
+        observed,
+        conditions=[
+            condition(condition_type, "Unknown" if waiting else False, reason, message),
+            *conditions,
+        ],
+        events=[] if waiting else [Event.warning(reason, message)],
+        requirements=requirements,
+        ready_keys=ready_keys,
+    )
+    return held if observed.resources else attrs.evolve(held, ready=False)
+
+
+def hold_invalid(
+    observed: Observed[Any],
+    condition_type: str,
+    problems: Sequence[object],
+    *,
+    requirements: Iterable[Requirement] = (),
+    conditions: Iterable[Condition] = (),
+    ready_keys: Iterable[str] = (),
+) -> Composition:
+    """Hold what runs because the composite's spec is invalid, listing what is wrong."""
+    return hold_because(
+        observed,
+        condition_type,
+        "InvalidSpec",
+        f"the spec is invalid, holding what runs: {summarize(problems)}",
+        requirements=requirements,
+        conditions=conditions,
+        ready_keys=ready_keys,
     )
 
 

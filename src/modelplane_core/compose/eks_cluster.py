@@ -18,10 +18,17 @@ from __future__ import annotations
 
 from typing import Final
 
-from modelplane_core.api.documents import validate
 from modelplane_core.api.infrastructure import EKSCluster, EKSClusterSpec, EKSNetworking
 from modelplane_core.api.meta import Condition
-from modelplane_core.compose.composition import Composition, Event, Observed, condition, hold
+from modelplane_core.cache import Cache
+from modelplane_core.compose.composition import (
+    Composition,
+    Event,
+    Observed,
+    condition,
+    hold,
+    problems_of,
+)
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.platform import eks_network, eks_resources
 from modelplane_core.compose.platform.chart_versions import helm_chart
@@ -72,9 +79,9 @@ def eks_cluster_name(namespace: str, name: str) -> str:
     return child_name(namespace, name, "eks")
 
 
-def compose(observed: Observed[EKSCluster]) -> Composition:
+def compose(observed: Observed[EKSCluster], cache: Cache | None = None) -> Composition:
     composite = observed.composite
-    problems = validate(composite)
+    problems = problems_of(composite, cache)
     zones, network_problems = eks_network.zones(composite.spec)
     problems.extend(network_problems)
     if problems:

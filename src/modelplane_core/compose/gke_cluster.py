@@ -17,10 +17,17 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from modelplane_core.api.documents import validate
 from modelplane_core.api.infrastructure import GKECluster
 from modelplane_core.api.meta import Condition
-from modelplane_core.compose.composition import Composition, Event, Observed, condition, hold
+from modelplane_core.cache import Cache
+from modelplane_core.compose.composition import (
+    Composition,
+    Event,
+    Observed,
+    condition,
+    hold,
+    problems_of,
+)
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.platform import gke_resources as gcp
 from modelplane_core.compose.platform.gating import Piece, gate, held_piece
@@ -64,9 +71,9 @@ def service_account_key_secret_name(cluster: str) -> str:
     return child_name(cluster, "sa-key")
 
 
-def compose(observed: Observed[GKECluster]) -> Composition:
+def compose(observed: Observed[GKECluster], cache: Cache | None = None) -> Composition:
     composite = observed.composite
-    problems = validate(composite)
+    problems = problems_of(composite, cache)
     if problems:
         message = f"the spec is invalid: {summarize([str(p) for p in problems])}"
         return hold(

@@ -14,6 +14,7 @@ from typing import Final
 
 from modelplane_core.api.devices import Device
 from modelplane_core.api.inference_class import InferenceClass
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import Composition, Event, Observed, condition
 from modelplane_core.compose.platform.device_contract import class_problems
 from modelplane_core.compose.platform.messages import summarize
@@ -21,7 +22,7 @@ from modelplane_core.compose.platform.messages import summarize
 ACCEPTED: Final = "Accepted"
 
 
-def compose(observed: Observed[InferenceClass]) -> Composition:
+def compose(observed: Observed[InferenceClass], cache: Cache | None = None) -> Composition:
     inference_class = observed.composite
     problems = class_problems(inference_class)
     if problems:

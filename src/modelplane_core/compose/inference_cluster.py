@@ -29,7 +29,7 @@ from typing import Any, Final, cast, get_args
 import attrs
 
 from modelplane_core.api.codec import unstructure
-from modelplane_core.api.documents import to_dict, validate
+from modelplane_core.api.documents import to_dict
 from modelplane_core.api.errors import FieldError
 from modelplane_core.api.inference_class import InferenceClass
 from modelplane_core.api.inference_cluster import InferenceCluster
@@ -40,6 +40,7 @@ from modelplane_core.api.infrastructure import (
     ServingStackSpec,
 )
 from modelplane_core.api.meta import API_VERSION, Condition, ObjectMeta
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
     Composition,
     DesiredResource,
@@ -49,7 +50,9 @@ from modelplane_core.compose.composition import (
     Requirement,
     condition,
     hold,
+    problems_of,
 )
+from modelplane_core.compose.fetched import typed
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.platform.cloud_pools import CLOUD_COMPOSITES, cloud_cluster
 from modelplane_core.compose.platform.messages import listing, summarize
@@ -63,7 +66,6 @@ from modelplane_core.compose.platform.provider_configs import (
     unsupported_kubernetes_identity,
 )
 from modelplane_core.compose.topology import SYSTEM_NAMESPACE
-from modelplane_core.compose.workloads.decoding import decode_all
 
 __all__ = [
     "compose",
@@ -120,10 +122,10 @@ class _Backend:
     cache_class: str | None = None
 
 
-def compose(observed: Observed[InferenceCluster]) -> Composition:
+def compose(observed: Observed[InferenceCluster], cache: Cache | None = None) -> Composition:
     cluster = observed.composite
     needed = requirements(cluster)
-    problems = _spec_problems(cluster)
+    problems = _spec_problems(cluster, cache)
     if problems:
         message = f"the spec is invalid: {summarize([str(p) for p in problems])}"
         return _hold(observed, needed, "InvalidSpec", message, warn=True)
@@ -172,9 +174,9 @@ def compose(observed: Observed[InferenceCluster]) -> Composition:
 # --- inputs -----------------------------------------------------------------------------
 
 
-def _spec_problems(cluster: InferenceCluster) -> list[FieldError]:
+def _spec_problems(cluster: InferenceCluster, cache: Cache | None) -> list[FieldError]:
     """Problems that make the whole spec untrustworthy (pool problems are handled per pool)."""
-    problems = [p for p in validate(cluster) if not _pool_scoped(p.path)]
+    problems = [p for p in problems_of(cluster, cache) if not _pool_scoped(p.path)]
     existing = cluster.spec.cluster.existing
     if (
         cluster.spec.cluster.source == "Existing"
@@ -202,7 +204,7 @@ def _resolve_classes(
     unreadable: dict[str, str] = {}
     for requirement in needed:
         name = requirement.match_name or ""
-        found, problems = decode_all(observed.required.get(requirement.key, ()), InferenceClass)
+        found, problems = typed(observed.required.get(requirement.key), InferenceClass)
         match = next((c for c in found if c.metadata.name == name), None)
         if match is not None:
             classes[name] = match

@@ -12,10 +12,17 @@ from __future__ import annotations
 
 from typing import Final
 
-from modelplane_core.api.documents import validate
 from modelplane_core.api.inference_gateway import InferenceGateway
 from modelplane_core.api.meta import Condition
-from modelplane_core.compose.composition import Composition, Event, Observed, condition, hold
+from modelplane_core.cache import Cache
+from modelplane_core.compose.composition import (
+    Composition,
+    Event,
+    Observed,
+    condition,
+    hold,
+    problems_of,
+)
 from modelplane_core.compose.platform import control_gateway
 from modelplane_core.compose.platform.chart_versions import helm_chart
 from modelplane_core.compose.platform.gating import Gated, Piece, exists, gate
@@ -49,9 +56,9 @@ GATEWAY_READY: Final = "GatewayReady"
 LABEL_COMPONENT: Final = "modelplane.ai/component"
 
 
-def compose(observed: Observed[InferenceGateway]) -> Composition:
+def compose(observed: Observed[InferenceGateway], cache: Cache | None = None) -> Composition:
     front_door = observed.composite
-    problems = validate(front_door)
+    problems = problems_of(front_door, cache)
     traefik = front_door.spec.traefik
     if problems or traefik is None:
         shown = summarize([str(p) for p in problems]) or "spec.traefik is required"

@@ -21,10 +21,12 @@ from typing import Any, Final
 
 import attrs
 
-from modelplane_core.api.documents import validate
+from modelplane_core.api.documents import Unstructured
+from modelplane_core.api.errors import FieldError
 from modelplane_core.api.inference_cluster import InferenceCluster
 from modelplane_core.api.meta import API_VERSION, Condition, ConditionStatus, find_condition
 from modelplane_core.api.model_cache import CachePhase, HuggingFaceSource, ModelCache
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
     Composition,
     DesiredResource,
@@ -34,7 +36,9 @@ from modelplane_core.compose.composition import (
     condition,
     desired_from_observed,
     hold,
+    problems_of,
 )
+from modelplane_core.compose.fetched import typed
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.provider_kubernetes import wrap
 from modelplane_core.compose.topology import WORKLOAD_NAMESPACE
@@ -45,7 +49,6 @@ from modelplane_core.compose.workloads.cache_storage import (
     cache_pvc_name,
     hydration_job_name,
 )
-from modelplane_core.compose.workloads.decoding import decode_all
 from modelplane_core.compose.workloads.hydration import (
     COMPLETE_CEL,
     JOB_MANAGEMENT_POLICIES,
@@ -58,7 +61,6 @@ from modelplane_core.compose.workloads.object_state import (
     applied_status,
     is_ready,
 )
-from modelplane_core.memo import IdentityMemo
 
 __all__ = ["cache_pvc_name", "compose", "requirements"]
 
@@ -108,10 +110,13 @@ class _Target:
     storage_class: str
 
 
-def compose(observed: Observed[ModelCache]) -> Composition:
+def compose(observed: Observed[ModelCache], cache: Cache | None = None) -> Composition:
+    return _compose(observed, problems_of(observed.composite, cache))
+
+
+def _compose(observed: Observed[ModelCache], problems: list[FieldError]) -> Composition:
     cache = observed.composite
     needed = requirements(cache)
-    problems = validate(cache)
     source = cache.spec.hugging_face
     if problems or source is None:
         shown = "; ".join(str(p) for p in problems[:5]) or "spec.huggingFace is required"
@@ -120,14 +125,15 @@ def compose(observed: Observed[ModelCache]) -> Composition:
     if unresolved:
         message = f"waiting for {', '.join(unresolved)} to be fetched"
         return _hold(observed, needed, "Resolving", message, warn=False)
-    clusters, unreadable = decode_all(observed.required[REQUIRE_CLUSTERS], InferenceCluster)
+    clusters, unreadable = typed(observed.required[REQUIRE_CLUSTERS], InferenceCluster)
     targets, excluded = _footprint(cache, clusters)
     token = _token(observed, source)
     names = _Names(_namespace(cache), cache.metadata.name or "")
     resources: list[DesiredResource] = []
     phases: dict[str, CachePhase] = {}
+    was_ready = _reported_ready(cache)
     for target in targets:
-        phase = _phase(observed, cache, target.name)
+        phase = _phase(observed, was_ready, target.name)
         phases[target.name] = phase
         resources.extend(
             _cluster_resources(
@@ -146,7 +152,9 @@ def compose(observed: Observed[ModelCache]) -> Composition:
         events.append(Event.warning("AuthSecretMissing", _auth_missing_message(cache, source)))
     return Composition(
         resources=resources,
-        status=_status(phases, {name: _phase(observed, cache, name) for name in kept}, excluded),
+        status=_status(
+            phases, {name: _phase(observed, was_ready, name) for name in kept}, excluded
+        ),
         conditions=conditions,
         events=tuple(events),
         requirements=needed,
@@ -227,43 +235,31 @@ def _token(observed: Observed[ModelCache], source: HuggingFaceSource) -> str | N
     """The token, still base64 as the Secret holds it; None when missing, keyless or empty."""
     if source.auth_secret is None:
         return None
-    for secret in observed.required.get(REQUIRE_AUTH, ()):
-        if not isinstance(secret, Mapping):
-            continue  # a Secret is never one of our typed kinds
-        data = secret.get("data")
+    found = observed.required.get(REQUIRE_AUTH)
+    for secret in found.of(Unstructured) if found is not None else ():
+        data = secret.data.get("data")
         value = data.get(source.auth_secret.key) if isinstance(data, Mapping) else None
         if isinstance(value, str) and value:
             return value
     return None
 
 
-def _phase(observed: Observed[ModelCache], cache: ModelCache, cluster: str) -> CachePhase:
+def _phase(observed: Observed[ModelCache], was_ready: frozenset[str], cluster: str) -> CachePhase:
     pvc = observed.resources.get(PVC_PREFIX + cluster)
     job = observed.resources.get(JOB_PREFIX + cluster)
     if applied_condition_true(job, "Failed"):
         return "Failed"
     bound = applied_status(pvc).get("phase") == "Bound"
-    if bound and (applied_condition_true(job, "Complete") or _was_ready(cache, cluster)):
+    if bound and (applied_condition_true(job, "Complete") or cluster in was_ready):
         # Once staged, a cluster stays Ready after its finished Job is cleaned up.
         return "Ready"
     return "Hydrating" if bound else "Pending"
 
 
-def _was_ready(cache: ModelCache, cluster: str) -> bool:
-    return cluster in _ready_clusters(cache)
-
-
-def _ready_clusters(cache: ModelCache) -> frozenset[str]:
-    """Clusters the cache last reported Ready on (one lookup per cluster, not one scan)."""
-    return _READY_CLUSTERS(cache, _reported_ready)
-
-
 def _reported_ready(cache: ModelCache) -> frozenset[str]:
+    """Clusters the cache last reported Ready on (read once per reconcile)."""
     previous = cache.status.clusters if cache.status else None
     return frozenset(c.name for c in previous or () if c.phase == "Ready")
-
-
-_READY_CLUSTERS: IdentityMemo[ModelCache, frozenset[str]] = IdentityMemo()
 
 
 def _cluster_resources(

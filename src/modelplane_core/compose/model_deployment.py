@@ -3,21 +3,21 @@
 The scheduler decides; this module turns its decision into objects and
 conditions. It needs the whole fleet to decide (every InferenceCluster and every
 ModelReplica, for the node ledger) and, when the deployment references one, its
-ModelCache. Until those are fetched, or when the spec is invalid, it holds what
-runs: an empty desired state would make Crossplane delete the live replicas.
+ModelCache. Until those are fetched, when the spec is invalid, when the fleet
+lists no cluster at all while replicas run, or when a fleet object cannot be
+read, it holds what runs: an empty desired state would make Crossplane delete
+the live replicas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
-from modelplane_core import scheduling
 from modelplane_core.api.codec import unstructure
-from modelplane_core.api.documents import from_dict, validate
-from modelplane_core.api.errors import ValidationError
+from modelplane_core.api.documents import to_dict
 from modelplane_core.api.inference_cluster import InferenceCluster
 from modelplane_core.api.meta import (
     API_VERSION,
@@ -29,23 +29,28 @@ from modelplane_core.api.meta import (
 from modelplane_core.api.model_cache import ModelCache
 from modelplane_core.api.model_deployment import ModelDeployment
 from modelplane_core.api.model_replica import ModelReplica
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
     Composition,
     DesiredResource,
     Event,
     Observed,
-    Required,
+    ObservedResource,
     Requirement,
     condition,
     desired_from_observed,
-    hold,
+    hold_because,
+    hold_invalid,
 )
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.workloads.routing import replica_endpoint
-from modelplane_core.memo import IdentityMemo
-from modelplane_core.scheduling import CacheFootprint, Placement, Schedule
-
-T = TypeVar("T")
+from modelplane_core.scheduling import (
+    CacheFootprint,
+    FleetPass,
+    Placement,
+    Schedule,
+    replica_view,
+)
 
 REQUIRE_CLUSTERS = "clusters"
 REQUIRE_REPLICAS = "replicas"
@@ -92,131 +97,96 @@ def requirements(deployment: ModelDeployment) -> tuple[Requirement, ...]:
     return tuple(needed)
 
 
-def compose(observed: Observed[ModelDeployment]) -> Composition:
+def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> Composition:
+    cache = cache if cache is not None else Cache()
     deployment = observed.composite
     needed = requirements(deployment)
-    problems = validate(deployment)
+    problems = cache.problems(deployment)
     if problems:
-        shown = "; ".join(str(p) for p in problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        message = f"the spec is invalid, holding the current replicas: {shown}{more}"
-        return _hold(
+        return hold_invalid(observed, SCHEDULED, problems, requirements=needed)
+    fleet = observed.required_or_none(REQUIRE_CLUSTERS)
+    listed = observed.required_or_none(REQUIRE_REPLICAS)
+    if fleet is None or listed is None:
+        return hold_because(
             observed,
-            conditions=[condition(SCHEDULED, False, "InvalidSpec", message)],
-            events=[Event.warning("InvalidSpec", message)],
+            SCHEDULED,
+            "ResolvingFleet",
+            "waiting for the fleet's InferenceClusters and ModelReplicas",
+            waiting=True,
             requirements=needed,
         )
-    clusters = _decode_all(observed.required_or_none(REQUIRE_CLUSTERS), InferenceCluster)
-    replicas = _decode_all(observed.required_or_none(REQUIRE_REPLICAS), ModelReplica)
-    if (
-        isinstance(clusters, str)
-        or isinstance(replicas, str)
-        or clusters is None
-        or replicas is None
-    ):
-        waiting = (
-            clusters
-            if isinstance(clusters, str)
-            else replicas
-            if isinstance(replicas, str)
-            else None
-        )
-        reason = "InvalidFleetObject" if waiting else "ResolvingFleet"
-        message = waiting or "waiting for the fleet's InferenceClusters and ModelReplicas"
-        return _hold(
+    unreadable = fleet.problems(InferenceCluster) + listed.problems(ModelReplica)
+    own, unreadable_own = _own_replicas(observed)
+    if unreadable or unreadable_own:
+        return hold_because(
             observed,
-            conditions=[condition(SCHEDULED, "Unknown" if not waiting else False, reason, message)],
-            events=[Event.warning(reason, message)] if waiting else [],
+            SCHEDULED,
+            "InvalidFleetObject",
+            "holding the current replicas: the fleet's capacity cannot be counted while "
+            f"objects cannot be read: {'; '.join([*unreadable, *unreadable_own][:5])}",
             requirements=needed,
         )
-    cache = _cache_footprint(deployment, observed)
-    replicas = _with_own_replicas(replicas, observed)
-    result = scheduling.schedule(deployment, clusters, replicas, cache.footprint)
+    clusters = fleet.of(InferenceCluster)
+    if not clusters and observed.resources:
+        # A list that returns no cluster at all while replicas run is far more likely a
+        # transient failure than every cluster deleted at once: never drop on it.
+        return hold_because(
+            observed,
+            SCHEDULED,
+            "NoClustersListed",
+            "the fleet lists no InferenceCluster while this deployment has replicas; "
+            "holding them until clusters are listed again",
+            requirements=needed,
+        )
+    replicas = listed.of(ModelReplica)
+    footprint = _cache_footprint(deployment, observed)
+    snapshot = cache.scheduler.fleet.snapshot(clusters, replicas)
+    known = {(r.metadata.namespace, r.metadata.name) for r in own} - _listed_names(replicas)
+    extra = [replica_view(r) for r in own if (r.metadata.namespace, r.metadata.name) in known]
+    result = FleetPass(snapshot, cache.scheduler, extra_replicas=extra).schedule(
+        deployment, footprint.footprint
+    )
     if result.invalid is not None:
-        message = f"{result.invalid.path}: {result.invalid.message}"
-        return _hold(
+        return hold_because(
             observed,
-            conditions=[condition(SCHEDULED, False, "InvalidNodeSelector", message)],
-            events=[Event.warning("InvalidNodeSelector", message)],
+            SCHEDULED,
+            "InvalidNodeSelector",
+            f"{result.invalid.path}: {result.invalid.message}",
             requirements=needed,
         )
+    running = {r.metadata.name: r for r in (*replicas, *own)} if result.holds else {}
     return _compose_schedule(
-        observed, result, {c.metadata.name or "": c for c in clusters}, cache, needed
+        observed,
+        result,
+        _Fleet(clusters={c.metadata.name or "": c for c in clusters}, replicas=running),
+        footprint,
+        needed,
     )
 
 
-def _with_own_replicas(
-    fleet: tuple[ModelReplica, ...], observed: Observed[ModelDeployment]
-) -> tuple[ModelReplica, ...]:
-    """The fleet's replicas plus this deployment's composed ones the fetch does not list yet.
+def _own_replicas(
+    observed: Observed[ModelDeployment],
+) -> tuple[list[ModelReplica], list[str]]:
+    """This deployment's composed ModelReplicas as observed, and those that cannot be read.
 
-    The fleet list and the observed composed resources are read separately;
-    a replica that exists but is missing from a lagging list would look
+    The fleet list and the observed composed resources are read separately; a
+    replica that exists but is missing from a lagging list would look
     unplaced, and the scheduler would place a new one and drop the running one.
     """
-    listed = _LISTED(fleet, _identities)
-    own = []
-    for seen in observed.resources.values():
+    own: list[ModelReplica] = []
+    unreadable: list[str] = []
+    for key, seen in observed.resources.items():
         if seen.manifest.get("kind") != "ModelReplica":
             continue
-        meta = seen.manifest.get("metadata") or {}
-        if (meta.get("namespace"), meta.get("name")) in listed:
-            continue
-        try:
-            replica = from_dict(desired_from_observed(seen))
-        except ValidationError:
-            continue  # an unreadable own object is left to the fleet list
-        if isinstance(replica, ModelReplica):
-            own.append(replica)
-    # The very same tuple when nothing is added: the scheduler reuses its ledger for it.
-    return (*fleet, *own) if own else fleet
+        if isinstance(seen.obj, ModelReplica):
+            own.append(seen.obj)
+        else:
+            unreadable.append(f"composed ModelReplica {key!r} cannot be read")
+    return own, unreadable
 
 
-def _identities(fleet: tuple[ModelReplica, ...]) -> frozenset[tuple[str | None, str | None]]:
-    return frozenset((r.metadata.namespace, r.metadata.name) for r in fleet)
-
-
-# A control plane hands every deployment the same fleet tuples in a pass (the simulator
-# does); deriving from them once per tuple keeps a pass linear in the fleet's size.
-_LISTED: IdentityMemo[tuple[ModelReplica, ...], frozenset[tuple[str | None, str | None]]] = (
-    IdentityMemo(limit=64)
-)
-_DECODED: dict[type[Any], IdentityMemo[tuple[Required, ...], Any]] = {}
-
-
-def _hold(observed: Observed[ModelDeployment], **why: Any) -> Composition:
-    """:func:`hold`, and not ready when nothing runs yet (no replica means nothing serves)."""
-    held = hold(observed, **why)
-    return held if observed.resources else attrs.evolve(held, ready=False)
-
-
-def _decode_all(items: Sequence[Required] | None, cls: type[T]) -> tuple[T, ...] | str | None:
-    """Typed objects, ``None`` while unresolved, or a message naming an undecodable object."""
-    if items is None:
-        return None
-    if isinstance(items, tuple):
-        memo = _DECODED.setdefault(cls, IdentityMemo(limit=64))
-        decoded: tuple[T, ...] | str = memo(items, lambda given: _decode_items(given, cls))
-        return decoded
-    return _decode_items(items, cls)
-
-
-def _decode_items(items: Sequence[Required], cls: type[T]) -> tuple[T, ...] | str:
-    decoded: list[T] = []
-    for item in items:
-        if isinstance(item, cls):
-            decoded.append(item)
-            continue
-        try:
-            obj = from_dict(item)
-        except ValidationError as exc:
-            name = (
-                (item.get("metadata") or {}).get("name", "?") if isinstance(item, Mapping) else "?"
-            )
-            return f"{cls.__name__} {name} cannot be read: {exc.errors[0]}"
-        if isinstance(obj, cls):
-            decoded.append(obj)
-    return tuple(decoded)
+def _listed_names(replicas: tuple[ModelReplica, ...]) -> set[tuple[str | None, str | None]]:
+    return {(r.metadata.namespace, r.metadata.name) for r in replicas}
 
 
 @attrs.frozen(kw_only=True)
@@ -234,17 +204,28 @@ def _cache_footprint(deployment: ModelDeployment, observed: Observed[ModelDeploy
     found = observed.required_or_none(REQUIRE_CACHE)
     if found is None:
         return _Cache(footprint=CacheFootprint(name=ref.name, state="Unknown"))
-    caches = _decode_all(found, ModelCache)
-    if isinstance(caches, str):
+    problems = found.problems(ModelCache)
+    if problems:
         # Its footprint is unknown: hold new placements as while it is being fetched.
-        return _Cache(footprint=CacheFootprint(name=ref.name, state="Unknown"), unreadable=caches)
+        return _Cache(
+            footprint=CacheFootprint(name=ref.name, state="Unknown"), unreadable=problems[0]
+        )
+    caches = found.of(ModelCache)
     return _Cache(footprint=CacheFootprint.of(ref.name, caches[0] if caches else None))
+
+
+@attrs.frozen(kw_only=True)
+class _Fleet:
+    """The fleet objects composing reads: clusters by name, and running replicas by name."""
+
+    clusters: Mapping[str, InferenceCluster]
+    replicas: Mapping[str | None, ModelReplica]
 
 
 def _compose_schedule(
     observed: Observed[ModelDeployment],
     result: Schedule,
-    clusters: Mapping[str, InferenceCluster],
+    fleet: _Fleet,
     cache: _Cache,
     needed: tuple[Requirement, ...],
 ) -> Composition:
@@ -252,6 +233,7 @@ def _compose_schedule(
     resources: list[DesiredResource] = []
     events: list[Event] = []
     ready = 0
+    unavailable: list[str] = []  # ready replicas whose cluster does not serve right now
     for placement in result.placements:
         key = replica_key(placement.cluster, placement.index)
         name = placement.replica_name or replica_name(
@@ -259,13 +241,15 @@ def _compose_schedule(
         )
         seen = observed.resources.get(key)
         replica_ready = seen is not None and seen.condition_true("Ready")
-        ready += replica_ready
-        resources.append(
-            DesiredResource(
-                key=key,
-                manifest=_replica_manifest(deployment, placement, name),
-                ready=True if replica_ready else None,
+        if placement.held is not None:
+            # Kept exactly as it runs: its placement could not be re-checked.
+            manifest: Mapping[str, Any] = desired_from_observed(
+                seen or ObservedResource(manifest=to_dict(fleet.replicas[placement.replica_name]))
             )
+        else:
+            manifest = _replica_manifest(deployment, placement, name)
+        resources.append(
+            DesiredResource(key=key, manifest=manifest, ready=True if replica_ready else None)
         )
         if seen is None and not placement.retained:
             pools = ", ".join(sorted({e.pool for e in placement.engines}))
@@ -275,20 +259,25 @@ def _compose_schedule(
                     f"Scheduled replica {name} on cluster {placement.cluster} (pools {pools})",
                 )
             )
-        cluster = clusters.get(placement.cluster)
-        if replica_ready and cluster is not None and cluster.ready and cluster.gateway_address:
-            endpoint = endpoint_key(placement.cluster, placement.index)
-            resources.append(
-                DesiredResource(
-                    key=endpoint,
-                    manifest=_endpoint_manifest(
-                        deployment, placement, name, cluster.gateway_address
-                    ),
-                    ready=True
-                    if (e := observed.resources.get(endpoint)) and e.condition_true("Ready")
-                    else None,
-                )
+        if not replica_ready:
+            continue
+        cluster = fleet.clusters.get(placement.cluster)
+        if cluster is None or not cluster.ready or not cluster.gateway_address:
+            # Like Kubernetes' endpoints for pods on a NotReady node: the replica keeps
+            # running, but is not routed to, and does not count as ready, until it serves.
+            unavailable.append(placement.cluster)
+            continue
+        ready += 1
+        endpoint = endpoint_key(placement.cluster, placement.index)
+        resources.append(
+            DesiredResource(
+                key=endpoint,
+                manifest=_endpoint_manifest(deployment, placement, name, cluster.gateway_address),
+                ready=True
+                if (e := observed.resources.get(endpoint)) and e.condition_true("Ready")
+                else None,
             )
+        )
     for dropped in result.dropped:
         if (
             dropped.index is not None
@@ -302,7 +291,9 @@ def _compose_schedule(
                     message=f"Removing replica {dropped.replica_name}: {dropped.message}",
                 )
             )
-    conditions = _conditions(result, cache, ready)
+    for placement in result.holds:
+        events.append(Event.warning("SelectorError", placement.held or ""))
+    conditions = _conditions(result, cache, ready, unavailable)
     if cache.unreadable is not None:
         events.append(Event.warning("InvalidModelCache", cache.unreadable))
     if result.shortfall and result.held is None:
@@ -317,12 +308,20 @@ def _compose_schedule(
     )
 
 
-def _conditions(result: Schedule, cache: _Cache, ready: int) -> list[Condition]:
+def _conditions(
+    result: Schedule, cache: _Cache, ready: int, unavailable: list[str]
+) -> list[Condition]:
     conditions = []
     footprint = cache.footprint
     if footprint is not None:
         conditions.append(_cache_condition(footprint, cache.unreadable))
-    if not result.shortfall:
+    holds = result.holds
+    if holds:
+        message = f"{len(holds)} replica(s) kept as they run: " + "; ".join(
+            p.held or "" for p in holds[:3]
+        )
+        conditions.append(condition(SCHEDULED, False, "SelectorError", message))
+    elif not result.shortfall:
         conditions.append(condition(SCHEDULED, True, "AllReplicasScheduled", result.summary()))
     elif result.held is not None:
         reason = (
@@ -334,7 +333,11 @@ def _conditions(result: Schedule, cache: _Cache, ready: int) -> list[Condition]:
     else:
         conditions.append(condition(SCHEDULED, False, "InsufficientCapacity", result.summary()))
     message = f"{ready} of {result.wanted} ready"
-    if result.placed and ready == result.wanted:
+    if unavailable:
+        where = ", ".join(sorted(set(unavailable)))
+        message += f"; {len(unavailable)} running on clusters that are not serving ({where})"
+        conditions.append(condition(READY, False, "ClusterNotReady", message))
+    elif result.placed and ready == result.wanted:
         conditions.append(condition(READY, True, "AllReplicasReady", message))
     elif result.placed:
         conditions.append(condition(READY, False, "ReplicasStarting", message))

@@ -18,8 +18,8 @@ from typing import Any, Final
 
 import attrs
 
-from modelplane_core.api.documents import validate
 from modelplane_core.api.model_routing import ModelEndpoint
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
     Composition,
     DesiredResource,
@@ -27,6 +27,7 @@ from modelplane_core.compose.composition import (
     Observed,
     condition,
     hold,
+    problems_of,
 )
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.workloads.endpoint_address import EndpointAddress, parse_endpoint_url
@@ -48,9 +49,9 @@ def backend_service_name(endpoint: str) -> str:
     return starts_with_letter(child_name(endpoint, "endpoint"))
 
 
-def compose(observed: Observed[ModelEndpoint]) -> Composition:
+def compose(observed: Observed[ModelEndpoint], cache: Cache | None = None) -> Composition:
     endpoint = observed.composite
-    problems = validate(endpoint)
+    problems = problems_of(endpoint, cache)
     parsed = parse_endpoint_url(endpoint.spec.url)
     if problems or isinstance(parsed, str):
         reason = "InvalidURL" if isinstance(parsed, str) else "InvalidSpec"

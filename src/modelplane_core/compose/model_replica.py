@@ -20,10 +20,10 @@ from typing import Any, Final
 
 import attrs
 
-from modelplane_core.api.documents import validate
 from modelplane_core.api.inference_cluster import InferenceCluster
 from modelplane_core.api.meta import API_VERSION, Condition
 from modelplane_core.api.model_replica import ModelReplica, ReplicaEngine, ReplicaMember
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
     Composition,
     DesiredResource,
@@ -32,11 +32,12 @@ from modelplane_core.compose.composition import (
     Requirement,
     condition,
     hold,
+    problems_of,
 )
+from modelplane_core.compose.fetched import typed
 from modelplane_core.compose.provider_kubernetes import AVAILABLE_CEL, wrap
 from modelplane_core.compose.topology import ENGINE_PORT, WORKLOAD_NAMESPACE
 from modelplane_core.compose.workloads.cache_storage import cache_pvc_name
-from modelplane_core.compose.workloads.decoding import decode_all
 from modelplane_core.compose.workloads.deployment import standalone_deployment
 from modelplane_core.compose.workloads.endpoint_picker import (
     endpoint_picker,
@@ -110,11 +111,11 @@ class PlannedObject:
     ready_when: str | None = None
 
 
-def compose(observed: Observed[ModelReplica]) -> Composition:
+def compose(observed: Observed[ModelReplica], cache: Cache | None = None) -> Composition:
     replica = observed.composite
     needed = requirements(replica)
     cluster_name = replica.spec.cluster_name
-    problems = validate(replica)
+    problems = problems_of(replica, cache)
     if problems:
         shown = "; ".join(str(p) for p in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -130,7 +131,7 @@ def compose(observed: Observed[ModelReplica]) -> Composition:
             f"waiting for InferenceCluster {cluster_name} to be fetched",
             warn=False,
         )
-    clusters, unreadable = decode_all(found, InferenceCluster)
+    clusters, unreadable = typed(found, InferenceCluster)
     if unreadable:
         return _hold(observed, needed, "InvalidCluster", "; ".join(unreadable), warn=True)
     cluster = next((c for c in clusters if c.metadata.name == cluster_name), None)

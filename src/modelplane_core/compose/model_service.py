@@ -19,10 +19,10 @@ from typing import Any, Final
 
 import attrs
 
-from modelplane_core.api.documents import validate
 from modelplane_core.api.inference_gateway import GATEWAY_SINGLETON_NAME, InferenceGateway
 from modelplane_core.api.meta import API_VERSION, Condition, ConditionStatus
 from modelplane_core.api.model_routing import EndpointSelector, ModelEndpoint, ModelService
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
     Composition,
     DesiredResource,
@@ -32,13 +32,14 @@ from modelplane_core.compose.composition import (
     Requirement,
     condition,
     hold,
+    problems_of,
 )
+from modelplane_core.compose.fetched import typed
 from modelplane_core.compose.topology import (
     CONTROL_GATEWAY_NAME,
     CONTROL_GATEWAY_NAMESPACE,
     service_path,
 )
-from modelplane_core.compose.workloads.decoding import decode_all
 from modelplane_core.compose.workloads.endpoint_address import EndpointAddress, parse_endpoint_url
 from modelplane_core.compose.workloads.route_weights import backend_weights
 from modelplane_core.compose.workloads.routing import GATEWAY_API_VERSION, url_host
@@ -102,10 +103,10 @@ class _Selection:
     problems: list[str]
 
 
-def compose(observed: Observed[ModelService]) -> Composition:
+def compose(observed: Observed[ModelService], cache: Cache | None = None) -> Composition:
     service = observed.composite
     needed = requirements(service)
-    problems = validate(service)
+    problems = problems_of(service, cache)
     if problems:
         message = "the spec is invalid: " + "; ".join(str(p) for p in problems[:5])
         return _hold(observed, needed, "InvalidSpec", message, warn=True)
@@ -168,9 +169,7 @@ def _select(observed: Observed[ModelService], service: ModelService) -> _Selecti
     waiting: list[str] = []
     problems: list[str] = []
     for index, entry in enumerate(service.spec.endpoints):
-        found, unreadable = decode_all(
-            observed.required.get(endpoints_key(index), ()), ModelEndpoint
-        )
+        found, unreadable = typed(observed.required.get(endpoints_key(index)), ModelEndpoint)
         problems.extend(unreadable)
         group: list[_Backend] = []
         for endpoint in sorted(found, key=lambda e: e.metadata.name or ""):
@@ -360,7 +359,7 @@ def _resolved_message(selection: _Selection, dropped: Sequence[str]) -> str:
 
 
 def _gateway_address(observed: Observed[ModelService]) -> str:
-    gateways, _ = decode_all(observed.required.get(REQUIRE_GATEWAY, ()), InferenceGateway)
+    gateways, _ = typed(observed.required.get(REQUIRE_GATEWAY), InferenceGateway)
     for gateway in gateways:
         if gateway.metadata.name == GATEWAY_SINGLETON_NAME and gateway.status is not None:
             return gateway.status.address or ""

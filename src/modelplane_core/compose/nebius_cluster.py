@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Final
 
 from modelplane_core.api.infrastructure import NebiusCluster
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import Composition, Event, Observed, condition, hold
 from modelplane_core.compose.platform.provider_configs import PROVIDER_KUBERNETES_VERSION
 
@@ -32,7 +33,7 @@ NOT_SUPPORTED: Final = (
 )
 
 
-def compose(observed: Observed[NebiusCluster]) -> Composition:
+def compose(observed: Observed[NebiusCluster], cache: Cache | None = None) -> Composition:
     return hold(
         observed,
         conditions=[condition(ACCEPTED, False, "NotSupported", NOT_SUPPORTED)],

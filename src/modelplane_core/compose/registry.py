@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from modelplane_core.api.registry import Resource
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import Composition, Observed
 
-Composer = Callable[[Observed[Any]], Composition]
+# Every composer: ``compose(observed, cache=None)``; the cache is the caller's memory.
+Composer = Callable[[Observed[Any], Cache | None], Composition]
 
 # Module per kind, imported on first use so one kind's composer never costs another's.
 _MODULES: Final[dict[str, str]] = {
@@ -36,9 +38,9 @@ def composer_for(kind: str | type[Resource]) -> Composer:
     return composer
 
 
-def compose(observed: Observed[Any]) -> Composition:
+def compose(observed: Observed[Any], cache: Cache | None = None) -> Composition:
     """Dispatch on the composite's kind."""
-    return composer_for(type(observed.composite))(observed)
+    return composer_for(type(observed.composite))(observed, cache)
 
 
 def composed_kinds() -> list[str]:

@@ -21,16 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from modelplane_core.api.documents import validate
 from modelplane_core.api.errors import FieldError
 from modelplane_core.api.infrastructure import ServingStack
 from modelplane_core.api.meta import Condition
+from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
     Composition,
     Event,
     Observed,
     condition,
     hold,
+    problems_of,
 )
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.platform import crd_installer, stack_releases, workload_gateway
@@ -137,9 +138,9 @@ def provider_config_name(stack: str) -> str:
     return child_name(stack, "cluster")
 
 
-def compose(observed: Observed[ServingStack]) -> Composition:
+def compose(observed: Observed[ServingStack], cache: Cache | None = None) -> Composition:
     stack = observed.composite
-    problems = spec_problems(stack)
+    problems = spec_problems(stack, cache)
     if problems:
         message = f"the spec is invalid: {summarize([str(p) for p in problems])}"
         ready = [k for k, r in observed.resources.items() if r.condition_true("Ready")]
@@ -170,8 +171,8 @@ def compose(observed: Observed[ServingStack]) -> Composition:
     )
 
 
-def spec_problems(stack: ServingStack) -> list[FieldError]:
-    problems = validate(stack)
+def spec_problems(stack: ServingStack, cache: Cache | None = None) -> list[FieldError]:
+    problems = problems_of(stack, cache)
     for index, secret in enumerate(stack.spec.secrets):
         if secret.type == "Kubeconfig":
             continue

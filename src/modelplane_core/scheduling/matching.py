@@ -1,4 +1,4 @@
-"""Does a pool satisfy a member, and an engine? Exact, explained, memoized by content.
+"""Does a pool satisfy a member, and an engine? Exact, explained, remembered by content.
 
 A member's requests are per pod, and every pod gets a node of its own
 (capacity is counted in whole nodes), so a member is matched against one
@@ -7,11 +7,16 @@ entry whose every selector matches, and requests sharing an entry share its
 count. The assignment is searched exhaustively (a request is never greedily
 given a device another request needed), preferring DRA devices so a GPU
 request binds the GPU rather than merely matching a synthetic entry.
+
+A selector that *fails* on a device (an evaluation error, not a false) is
+told apart from one that does not match: the scheduler must not move a
+running replica because of an expression it could not evaluate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,6 +30,9 @@ from modelplane_core.scheduling.requirements import (
 )
 from modelplane_core.scheduling.views import PoolView
 
+if TYPE_CHECKING:
+    from modelplane_core.scheduling.cache import SchedulerCache
+
 
 @attrs.frozen(kw_only=True)
 class MemberFit:
@@ -32,6 +40,8 @@ class MemberFit:
     # The DRA requests the member's pods will claim on this pool (Synthetic ones only gate).
     claims: tuple[ResolvedDeviceRequest, ...] = ()
     reason: str | None = None
+    # A selector failed to evaluate on some device (rather than evaluating to false).
+    errored: bool = False
 
     @property
     def claims_devices(self) -> bool:
@@ -46,35 +56,41 @@ class EngineFit:
     members: tuple[MemberFit, ...] = ()
     cost: int = 0
     reason: str | None = None
+    errored: bool = False
 
 
-def _request_matches(request: RequestRequirement, device: Device) -> str | None:
-    """None when every selector of ``request`` matches ``device``; else the first reason why not."""
+def _request_matches(
+    request: RequestRequirement, device: Device, cache: SchedulerCache | None
+) -> tuple[str, bool] | None:
+    """None when every selector of ``request`` matches ``device``; else why not, and if it erred."""
+    selectors = cache.selectors if cache is not None else None
     for index, selector in enumerate(request.selectors):
-        outcome = selector.evaluate(device)
+        outcome = selector.evaluate(device, selectors)
         if outcome.error is not None:
-            return f"selector #{index + 1} failed on device {device.name!r}: {outcome.error}"
+            return f"selector #{index + 1} failed on device {device.name!r}: {outcome.error}", True
         if not outcome.matched:
-            return f"selector #{index + 1} is false for device {device.name!r}"
+            return f"selector #{index + 1} is false for device {device.name!r}", False
     return None
 
 
 def _candidates(
-    request: RequestRequirement, devices: Sequence[Device]
-) -> tuple[list[int], list[str]]:
-    """Indices of devices satisfying ``request`` (DRA first), and why the others do not."""
+    request: RequestRequirement, devices: Sequence[Device], cache: SchedulerCache | None
+) -> tuple[list[int], list[str], bool]:
+    """Devices satisfying ``request`` (DRA first), why the others do not, and if any erred."""
     dra: list[int] = []
     synthetic: list[int] = []
     why_not: list[str] = []
+    errored = False
     for index, device in enumerate(devices):
-        problem = _request_matches(request, device)
+        problem = _request_matches(request, device, cache)
         if problem is not None:
-            why_not.append(problem)
+            why_not.append(problem[0])
+            errored |= problem[1]
         elif device.count < 1:
             why_not.append(f"device {device.name!r} is published with count 0")
         else:
             (dra if device.claimable else synthetic).append(index)
-    return dra + synthetic, why_not
+    return dra + synthetic, why_not, errored
 
 
 def _assign(
@@ -102,31 +118,20 @@ def _assign(
     return chosen if search(0) else None
 
 
-class _Memo(dict[tuple[str, ...], "MemberFit | EngineOptions"]):
-    """A memo bounded so a long-running function server cannot grow without limit."""
-
-    LIMIT = 65536
-
-    def remember(self, key: tuple[str, ...], value: MemberFit | EngineOptions) -> None:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        self[key] = value
-
-
-_MEMBER_FITS = _Memo()
-_ENGINE_OPTIONS = _Memo()
-
-
-def _member_fit(member: MemberRequirement, devices: tuple[Device, ...]) -> MemberFit:
+def _member_fit(
+    member: MemberRequirement, devices: tuple[Device, ...], cache: SchedulerCache | None
+) -> MemberFit:
     if not member.has_selector:
         return MemberFit(ok=True)
     options = []
     for request in member.requests:
-        candidates, why_not = _candidates(request, devices)
+        candidates, why_not, errored = _candidates(request, devices, cache)
         if not candidates:
             detail = "; ".join(why_not) if why_not else "the pool publishes no devices"
             return MemberFit(
-                ok=False, reason=f"request {request.name!r} matched no device ({detail})"
+                ok=False,
+                reason=f"request {request.name!r} matched no device ({detail})",
+                errored=errored,
             )
         options.append(candidates)
     capacity = [d.count for d in devices]
@@ -160,23 +165,30 @@ def _count_shortfall(
     return f"requests {names} together need more matching devices than a node has"
 
 
-def member_fit(member: MemberRequirement, pool: PoolView) -> MemberFit:
+def member_fit(
+    member: MemberRequirement, pool: PoolView, cache: SchedulerCache | None = None
+) -> MemberFit:
     """Whether one node of ``pool`` satisfies ``member``'s requests, and what it would claim."""
-    key = (member.signature, pool.signature)
-    found = _MEMBER_FITS.get(key)
-    if not isinstance(found, MemberFit):
-        found = _member_fit(member, pool.devices)
-        _MEMBER_FITS.remember(key, found)
-    return found
+    if cache is None:
+        return _member_fit(member, pool.devices, None)
+    return cache.member_fits.get(
+        (member.signature, pool.signature), lambda: _member_fit(member, pool.devices, cache)
+    )
 
 
-def engine_fit(engine: EngineRequirement, pool: PoolView) -> EngineFit:
+def engine_fit(
+    engine: EngineRequirement, pool: PoolView, cache: SchedulerCache | None = None
+) -> EngineFit:
     """The whole engine on ``pool``: every member must fit, and some member must claim."""
     fits = []
     for index, member in enumerate(engine.members):
-        fit = member_fit(member, pool)
+        fit = member_fit(member, pool, cache)
         if not fit.ok:
-            return EngineFit(ok=False, reason=f"member {index} ({member.role}): {fit.reason}")
+            return EngineFit(
+                ok=False,
+                reason=f"member {index} ({member.role}): {fit.reason}",
+                errored=fit.errored,
+            )
         fits.append(fit)
     if not any(f.claims_devices for f in fits):
         return EngineFit(
@@ -208,27 +220,33 @@ class EngineOptions:
     rejected: tuple[tuple[str, str], ...]  # (pool, reason)
 
 
-def engine_options(engine: EngineRequirement, pools: tuple[PoolView, ...]) -> EngineOptions:
+def engine_options(
+    engine: EngineRequirement,
+    pools: tuple[PoolView, ...],
+    cache: SchedulerCache | None = None,
+) -> EngineOptions:
     """The pools of one cluster that satisfy ``engine`` without stranding a member.
 
     A pool where a member with device requests would claim nothing (it matched
     only Synthetic devices) is ruled out when another pool of the cluster would
     give that member a real device: the member asked for hardware it can bind.
     """
-    key = (engine.signature, *(f"{p.name}={p.signature}" for p in pools))
-    found = _ENGINE_OPTIONS.get(key)
-    if not isinstance(found, EngineOptions):
-        found = _engine_options(engine, pools)
-        _ENGINE_OPTIONS.remember(key, found)
-    return found
+    if cache is None:
+        return _engine_options(engine, pools, None)
+    key = (engine.signature, tuple((p.name, p.signature) for p in pools))
+    return cache.engine_options.get(key, lambda: _engine_options(engine, pools, cache))
 
 
-def _engine_options(engine: EngineRequirement, pools: tuple[PoolView, ...]) -> EngineOptions:
-    fits = {pool.name: engine_fit(engine, pool) for pool in pools}
-    claimable_somewhere = [
-        any(member_fit(m, pool).ok and member_fit(m, pool).claims_devices for pool in pools)
-        for m in engine.members
-    ]
+def _engine_options(
+    engine: EngineRequirement, pools: tuple[PoolView, ...], cache: SchedulerCache | None
+) -> EngineOptions:
+    fits = {pool.name: engine_fit(engine, pool, cache) for pool in pools}
+
+    def claims_on(member: MemberRequirement, pool: PoolView) -> bool:
+        fit = member_fit(member, pool, cache)
+        return fit.ok and fit.claims_devices
+
+    claimable_somewhere = [any(claims_on(m, pool) for pool in pools) for m in engine.members]
     options, rejected = [], []
     for pool in pools:
         fit = fits[pool.name]

@@ -1,8 +1,15 @@
-"""What the scheduler decided, and why — the part users read in conditions."""
+"""What the scheduler decided, and why — the part users read in conditions.
+
+Explanations are built lazily: a short deployment always gets the grouped
+counts its condition shows (``0/5 clusters available: 3 ..., 2 ...``), while
+the per-cluster detail (``--explain``) is materialised only when read, from
+reason templates shared by every cluster they apply to.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Literal
 
 import attrs
@@ -38,6 +45,9 @@ class Placement:
     engines: tuple[EnginePlacement, ...]
     # The existing ModelReplica kept in place, or None for a new replica.
     replica_name: str | None = None
+    # Set when the existing replica is kept exactly as it runs because its placement could
+    # not be re-evaluated (a selector failed at run time): the reason, for a condition.
+    held: str | None = None
 
     @property
     def retained(self) -> bool:
@@ -55,6 +65,8 @@ class Placement:
                     by_pool[member.pool] = by_pool.get(member.pool, 0) + member.nodes
         return by_pool
 
+
+CacheState = Literal["Present", "Absent", "Unknown"]
 
 DropCode = Literal[
     "ClusterGone",
@@ -103,6 +115,40 @@ class ClusterReason:
 
 
 @attrs.frozen(kw_only=True)
+class ReasonTemplate:
+    """A reason shared by every cluster it applies to; :meth:`at` names the cluster.
+
+    The detail reads ``before + repr(cluster) + after``, or ``detail`` when the
+    reason does not depend on the cluster at all.
+    """
+
+    code: ReasonCode
+    summary: str
+    before: str = ""
+    after: str = ""
+    detail: str | None = None
+
+    def at(self, cluster: str) -> ClusterReason:
+        detail = self.detail if self.detail is not None else f"{self.before}{cluster!r}{self.after}"
+        return ClusterReason(cluster=cluster, code=self.code, summary=self.summary, detail=detail)
+
+
+@attrs.frozen(kw_only=True)
+class Explanation:
+    """Why each cluster took no (more) replicas: a template per cluster, concrete on demand."""
+
+    rejected: Mapping[str, ReasonTemplate] = attrs.field(factory=dict)
+
+    def reasons(self) -> tuple[ClusterReason, ...]:
+        return tuple(self.rejected[name].at(name) for name in sorted(self.rejected))
+
+    def counts(self) -> list[tuple[str, int]]:
+        """Clusters per short reason, most common first (kube-scheduler's summary)."""
+        counts = Counter(template.summary for template in self.rejected.values())
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@attrs.frozen(kw_only=True)
 class InvalidSelector:
     path: str
     message: str
@@ -117,7 +163,7 @@ class Schedule:
     placements: tuple[Placement, ...]  # sorted by (cluster, index)
     dropped: tuple[Dropped, ...] = ()
     # Why each cluster took no more replicas; filled only when the deployment is short.
-    reasons: tuple[ClusterReason, ...] = ()
+    explanation: Explanation = attrs.field(factory=Explanation)
     clusters_considered: int = 0
     # Set when new placements were deliberately not made (e.g. the ModelCache is unknown).
     held: str | None = None
@@ -132,6 +178,16 @@ class Schedule:
     def shortfall(self) -> int:
         return max(self.wanted - self.placed, 0)
 
+    @property
+    def reasons(self) -> tuple[ClusterReason, ...]:
+        """Per-cluster detail, built on demand (empty unless the deployment is short)."""
+        return self.explanation.reasons()
+
+    @property
+    def holds(self) -> tuple[Placement, ...]:
+        """Running replicas kept as they are because their placement could not be re-checked."""
+        return tuple(p for p in self.placements if p.held is not None)
+
     def summary(self) -> str:
         """One line like kube-scheduler's: ``0/5 clusters available: 3 ..., 2 ...``."""
         if self.invalid is not None:
@@ -142,10 +198,7 @@ class Schedule:
         if not self.shortfall:
             clusters = len({p.cluster for p in self.placements})
             return f"{head} on {clusters} cluster{'s' if clusters != 1 else ''}"
-        counts = Counter(r.summary for r in self.reasons)
-        listed = ", ".join(
-            f"{n} {text}" for text, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        )
-        available = self.clusters_considered - len({r.cluster for r in self.reasons})
+        listed = ", ".join(f"{n} {text}" for text, n in self.explanation.counts())
+        available = self.clusters_considered - len(self.explanation.rejected)
         tail = f": {listed}" if listed else ""
         return f"{head}; {max(available, 0)}/{self.clusters_considered} clusters available{tail}"

@@ -1,21 +1,19 @@
-"""A deployment's hardware requirements, compiled once per scheduling pass.
+"""A deployment's hardware requirements, compiled once per scheduling cycle.
 
 Each engine member's device requests become compiled CEL selectors plus a
-signature (the requests' content). Signatures are what matching results are
-memoized on: two deployments asking for "one GPU with >= 40Gi" share every
-pool decision, whatever they are called.
+signature (the requests' content, as nested tuples). Signatures are what
+matching results are remembered on: two deployments asking for "one GPU with
+>= 40Gi" share every pool decision, whatever they are called.
 """
 
 from __future__ import annotations
 
-import functools
-import json
+from collections.abc import Hashable
 
 import attrs
 
 from modelplane_core import cel
 from modelplane_core.api.model_deployment import Engine, EngineMember, ModelDeploymentSpec, Role
-from modelplane_core.api.model_replica import ReplicaEngine
 
 
 @attrs.frozen(kw_only=True)
@@ -33,7 +31,7 @@ class MemberRequirement:
     # False for a member without nodeSelector: it claims nothing and rides on its engine's pool.
     has_selector: bool
     requests: tuple[RequestRequirement, ...]
-    signature: str
+    signature: Hashable
 
 
 @attrs.frozen(kw_only=True)
@@ -41,7 +39,7 @@ class EngineRequirement:
     name: str
     copies: int
     members: tuple[MemberRequirement, ...]
-    signature: str
+    signature: Hashable
 
     def shape(self) -> tuple[str, tuple[Role, ...]]:
         """Engine name and member roles: what a running replica must still look like."""
@@ -57,12 +55,7 @@ class SelectorCompileError(ValueError):
         super().__init__(f"{path}: {message}")
 
 
-@functools.lru_cache(maxsize=4096)
-def _compiled(expression: str) -> cel.Selector:
-    return cel.compile(expression)
-
-
-def _member(member: EngineMember, path: str) -> MemberRequirement:
+def _member(member: EngineMember, path: str, cache: cel.SelectorCache | None) -> MemberRequirement:
     requests = []
     if member.node_selector is not None:
         for r_index, request in enumerate(member.node_selector.devices):
@@ -70,7 +63,7 @@ def _member(member: EngineMember, path: str) -> MemberRequirement:
             compiled = []
             for s_index, expression in enumerate(expressions):
                 try:
-                    compiled.append(_compiled(expression))
+                    compiled.append(cel.compile(expression, cache))
                 except cel.CompileError as exc:
                     raise SelectorCompileError(
                         f"{path}.nodeSelector.devices[{r_index}].selectors[{s_index}].cel",
@@ -84,12 +77,9 @@ def _member(member: EngineMember, path: str) -> MemberRequirement:
                     selectors=tuple(compiled),
                 )
             )
-    signature = json.dumps(
-        [
-            member.node_selector is not None,
-            [[r.name, r.count, list(r.expressions)] for r in requests],
-        ],
-        separators=(",", ":"),
+    signature = (
+        member.node_selector is not None,
+        tuple((r.name, r.count, r.expressions) for r in requests),
     )
     return MemberRequirement(
         role=member.role,
@@ -100,25 +90,23 @@ def _member(member: EngineMember, path: str) -> MemberRequirement:
     )
 
 
-def _engine(engine: Engine, path: str) -> EngineRequirement:
+def _engine(engine: Engine, path: str, cache: cel.SelectorCache | None) -> EngineRequirement:
     members = tuple(
-        _member(member, f"{path}.members[{index}]") for index, member in enumerate(engine.members)
+        _member(member, f"{path}.members[{index}]", cache)
+        for index, member in enumerate(engine.members)
     )
     # Everything a pool decision depends on: requests, roles, pods and copies (the cost).
-    signature = json.dumps(
-        [engine.copies, [[m.role, m.pods, m.signature] for m in members]], separators=(",", ":")
-    )
+    signature = (engine.copies, tuple((m.role, m.pods, m.signature) for m in members))
     return EngineRequirement(
         name=engine.name, copies=engine.copies, members=members, signature=signature
     )
 
 
-def compile_engines(spec: ModelDeploymentSpec) -> tuple[EngineRequirement, ...]:
+def compile_engines(
+    spec: ModelDeploymentSpec, cache: cel.SelectorCache | None = None
+) -> tuple[EngineRequirement, ...]:
     """Compile every engine's requests; raises :class:`SelectorCompileError` with a field path."""
     return tuple(
-        _engine(engine, f"spec.engines[{index}]") for index, engine in enumerate(spec.engines)
+        _engine(engine, f"spec.engines[{index}]", cache)
+        for index, engine in enumerate(spec.engines)
     )
-
-
-def replica_shape(engines: tuple[ReplicaEngine, ...]) -> tuple[tuple[str, tuple[Role, ...]], ...]:
-    return tuple((e.name, tuple(m.role for m in e.members)) for e in engines)

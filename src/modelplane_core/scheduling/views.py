@@ -1,42 +1,64 @@
-"""The scheduler's read-only view of the fleet, built once per pass.
+"""The scheduler's read-only view of the fleet: small, flat, keyed by content.
 
 API objects carry everything a user may write; the scheduler needs a small,
-flat subset, and needs it fast: a cluster's readiness, labels, taints and
-pools, each pool with a content signature so identical pools (1,000 clusters
-built from a handful of InferenceClasses) share every matching decision.
+flat subset, and needs to recognise sameness fast. So every view carries
+content keys: a pool's ``signature`` (its devices: pools with equal
+signatures match alike), a cluster's ``pool_set`` (its pools' names and
+signatures: clusters built from the same classes fit alike) and ``profile``
+(everything the cluster filter reads: clusters with equal profiles are
+filtered alike). These are plain functions of one object; remembering them
+between passes is the caller's business (:class:`.snapshot.FleetCache`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 
 import attrs
 
-from modelplane_core.api.codec import unstructure
 from modelplane_core.api.devices import Device
 from modelplane_core.api.inference_cluster import InferenceCluster
 from modelplane_core.api.meta import LABEL_DEPLOYMENT, LABEL_REPLICA_INDEX, Taint
 from modelplane_core.api.model_deployment import Role
 from modelplane_core.api.model_replica import ModelReplica
-from modelplane_core.memo import IdentityMemo
+
+# Everything a selector or the matcher can read from a device, as nested tuples.
+DeviceSignature = tuple[Hashable, ...]
+
+
+def device_signature(device: Device) -> DeviceSignature:
+    attributes = tuple(
+        sorted(
+            (name, a.string, a.version, a.bool, a.int)
+            for name, a in (device.attributes or {}).items()
+        )
+    )
+    capacity = tuple(sorted((name, c.value) for name, c in (device.capacity or {}).items()))
+    return (
+        device.name,
+        device.claim,
+        device.driver,
+        device.device_class_name,
+        device.count,
+        attributes,
+        capacity,
+    )
 
 
 @attrs.frozen(kw_only=True)
 class PoolView:
     name: str
     nodes: int
-    devices: tuple[Device, ...]
+    devices: tuple[Device, ...] = attrs.field(eq=False, repr=False)
     # Canonical content of the devices; pools with equal signatures match alike.
-    signature: str
+    signature: tuple[DeviceSignature, ...]
 
 
-def device_signature(devices: Iterable[Device]) -> str:
-    return json.dumps([unstructure(d) for d in devices], sort_keys=True, separators=(",", ":"))
-
-
-def pool_view(name: str, nodes: int, devices: tuple[Device, ...]) -> PoolView:
-    return PoolView(name=name, nodes=nodes, devices=devices, signature=device_signature(devices))
+def pool_view(name: str, nodes: int, devices: Iterable[Device]) -> PoolView:
+    kept = tuple(devices)
+    return PoolView(
+        name=name, nodes=nodes, devices=kept, signature=tuple(map(device_signature, kept))
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -62,20 +84,24 @@ class ClusterView:
         return None
 
     @property
-    def pool_set_signature(self) -> tuple[tuple[str, str], ...]:
+    def pool_set(self) -> tuple[tuple[str, tuple[DeviceSignature, ...]], ...]:
+        """Pool names and signatures: clusters with equal pool sets fit every engine alike."""
         return tuple((p.name, p.signature) for p in self.pools)
 
-
-_CLUSTER_VIEWS: IdentityMemo[InferenceCluster, ClusterView] = IdentityMemo()
-_REPLICA_VIEWS: IdentityMemo[ModelReplica, ReplicaView] = IdentityMemo()
+    @property
+    def profile(self) -> Hashable:
+        """Everything the cluster filter reads: equal profiles, equal filter verdicts."""
+        return (
+            self.ready,
+            bool(self.gateway_address),
+            tuple(sorted(self.labels.items())),
+            self.taints,
+            self.cache_storage,
+        )
 
 
 def cluster_view(cluster: InferenceCluster) -> ClusterView:
-    """The scheduler's view of a cluster (built once per cluster object: they are frozen)."""
-    return _CLUSTER_VIEWS(cluster, _cluster_view)
-
-
-def _cluster_view(cluster: InferenceCluster) -> ClusterView:
+    """The scheduler's view of a cluster, from its published status."""
     pools: dict[str, PoolView] = {}
     for published in cluster.gpu_pools:
         # A published pool name appears once (the composer guarantees it); keep the first.
@@ -97,11 +123,18 @@ def _cluster_view(cluster: InferenceCluster) -> ClusterView:
 
 
 @attrs.frozen(kw_only=True)
+class StampedMember:
+    role: Role
+    pool: str
+    nodes: int  # charged: pods x copies when the member claims a device, else 0
+
+
+@attrs.frozen(kw_only=True)
 class StampedEngine:
-    """An engine as stamped on a replica: its name and each member's (role, pinned pool)."""
+    """An engine as stamped on a replica: its name and each member's pin and charge."""
 
     name: str
-    members: tuple[tuple[Role, str], ...]
+    members: tuple[StampedMember, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -119,32 +152,34 @@ class ReplicaView:
 
     @property
     def shape(self) -> tuple[tuple[str, tuple[Role, ...]], ...]:
-        return tuple((e.name, tuple(role for role, _ in e.members)) for e in self.engines)
+        return tuple((e.name, tuple(m.role for m in e.members)) for e in self.engines)
 
 
 def replica_view(replica: ModelReplica) -> ReplicaView:
-    """The scheduler's view of a replica (built once per replica object)."""
-    return _REPLICA_VIEWS(replica, _replica_view)
-
-
-def _replica_view(replica: ModelReplica) -> ReplicaView:
+    """The scheduler's view of an existing replica, from its labels and stamped spec."""
     labels = replica.metadata.label_map
     raw_index = labels.get(LABEL_REPLICA_INDEX)
     index = int(raw_index) if raw_index is not None and raw_index.isdigit() else None
-    charges = []
-    for engine in replica.spec.engines:
-        for member in engine.members:
-            if member.claims_devices:
-                charges.append((member.node_pool_name, member.pods * engine.copies))
+    engines = tuple(
+        StampedEngine(
+            name=e.name,
+            members=tuple(
+                StampedMember(
+                    role=m.role,
+                    pool=m.node_pool_name,
+                    nodes=m.pods * e.copies if m.claims_devices else 0,
+                )
+                for m in e.members
+            ),
+        )
+        for e in replica.spec.engines
+    )
     return ReplicaView(
         namespace=replica.metadata.namespace or "default",
         name=replica.metadata.name or "",
         deployment=labels.get(LABEL_DEPLOYMENT),
         cluster=replica.spec.cluster_name,
         index=index,
-        engines=tuple(
-            StampedEngine(name=e.name, members=tuple((m.role, m.node_pool_name) for m in e.members))
-            for e in replica.spec.engines
-        ),
-        charges=tuple(charges),
+        engines=engines,
+        charges=tuple((m.pool, m.nodes) for e in engines for m in e.members if m.nodes),
     )

@@ -25,11 +25,12 @@ from typing import Any, Final
 
 import attrs
 
-from modelplane_core.api.documents import from_dict
+from modelplane_core.api.documents import AnyObject, Unstructured, from_dict
 from modelplane_core.api.errors import ValidationError
-from modelplane_core.api.registry import kind_class
+from modelplane_core.api.registry import Resource, kind_class
+from modelplane_core.cache import Cache
 from modelplane_core.compose import Composition, Observed, ObservedResource, Requirement
-from modelplane_core.compose.composition import Required
+from modelplane_core.compose.fetched import Fetched, Unreadable, unreadable_from
 from modelplane_core.compose.registry import composed_kinds, composer_for
 from modelplane_core.simulation.store import ObjectKey, Owner, Store, describe, key_of
 
@@ -81,13 +82,15 @@ def reconcile_order(key: ObjectKey) -> tuple[int, str, str]:
 class ControlPlane:
     """Runs composers against a :class:`Store` and applies what they want."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, cache: Cache | None = None) -> None:
         self.store = store
+        # What the composers may remember for this run (CEL, matching, fleet views).
+        self.cache = cache if cache is not None else Cache()
         # Each composite's last requirements: resolved up front next time, as
         # Crossplane ends up doing once a function's requirements are stable.
         self._requirements: dict[ObjectKey, tuple[Requirement, ...]] = {}
         self._decoded: dict[ObjectKey, tuple[Mapping[str, Any], Any]] = {}
-        self._resolved: dict[tuple[Any, ...], tuple[int, tuple[Required, ...]]] = {}
+        self._resolved: dict[tuple[Any, ...], tuple[int, Fetched]] = {}
         # Who must be reconciled when an object of a kind changes: Crossplane's watches.
         self._watchers: dict[tuple[str, str], set[ObjectKey]] = {}
         self.events: list[Recorded] = []
@@ -107,13 +110,14 @@ class ControlPlane:
         self._decoded[key] = (stored.manifest, decoded)
         return decoded
 
-    def resolve(self, requirement: Requirement) -> tuple[Required, ...]:
+    def resolve(self, requirement: Requirement) -> Fetched:
         """The objects a requirement selects, by name or by labels, in a stable order.
 
-        Our own kinds are handed over already decoded (composers accept both),
-        so a fleet of thousands is decoded once per change, not once per reader;
-        and a result is reused until an object of its kind is written, so every
-        ModelDeployment asking for "all clusters" gets the very same tuple.
+        They are handed over decoded (the boundary decodes, composers never do),
+        each object once per change, not once per reader; and a result is reused
+        until an object of its kind is written, so every ModelDeployment asking
+        for "all clusters" gets the very same objects, which is what lets the
+        scheduler's fleet cache skip everything that did not change.
         """
         memo_key = (
             requirement.api_version,
@@ -126,7 +130,8 @@ class ControlPlane:
         cached = self._resolved.get(memo_key)
         if cached is not None and cached[0] == version:
             return cached[1]
-        found: list[Required] = []
+        found: list[AnyObject] = []
+        unreadable: list[Unreadable] = []
         for key, stored in self.store.of_kind(requirement.api_version, requirement.kind):
             _api, _kind, namespace, name = key
             if requirement.namespace is not None and namespace != requirement.namespace:
@@ -139,17 +144,28 @@ class ControlPlane:
                 wanted = requirement.match_labels or {}
                 if any(labels.get(k) != v for k, v in wanted.items()):
                     continue
-            found.append(self._decoded_or_raw(key, stored.manifest))
-        self._resolved[memo_key] = (version, tuple(found))
-        return self._resolved[memo_key][1]
+            try:
+                found.append(self._as_required(key, stored.manifest))
+            except ValidationError as exc:
+                unreadable.append(unreadable_from(stored.manifest, exc))
+        result = Fetched(items=tuple(found), unreadable=tuple(unreadable))
+        self._resolved[memo_key] = (version, result)
+        return result
 
-    def _decoded_or_raw(self, key: ObjectKey, manifest: Mapping[str, Any]) -> Required:
-        if not is_composite(key) and kind_class(key[0], key[1]) is None:
-            return manifest
+    def _as_required(self, key: ObjectKey, manifest: Mapping[str, Any]) -> AnyObject:
+        if kind_class(key[0], key[1]) is None:
+            return Unstructured(data=manifest)
+        decoded: Resource = self.typed(key)
+        return decoded
+
+    def _decoded_or_none(self, key: ObjectKey) -> Resource | None:
+        """A composed object of our kinds, decoded; None for other kinds or unreadable ones."""
+        if kind_class(key[0], key[1]) is None:
+            return None
         try:
-            decoded: Required = self.typed(key)
+            decoded: Resource | None = self.typed(key)
         except ValidationError:
-            return manifest  # the composer reports it as unreadable
+            return None
         return decoded
 
     def observed(self, key: ObjectKey, composite: Any) -> Observed[Any]:
@@ -158,7 +174,9 @@ class ControlPlane:
             stored = self.store.get(child)
             if stored is not None:
                 resources[resource] = ObservedResource(
-                    manifest=stored.manifest, connection_details=stored.connection
+                    manifest=stored.manifest,
+                    connection_details=stored.connection,
+                    obj=self._decoded_or_none(child),
                 )
         required = {r.key: self.resolve(r) for r in self._requirements.get(key, ())}
         return Observed(composite=composite, resources=resources, required=required)
@@ -179,7 +197,7 @@ class ControlPlane:
         for _ in range(MAX_REQUIREMENT_ROUNDS):
             observed = self.observed(key, composite)
             self.composer_calls += 1
-            composition = compose(observed)
+            composition = compose(observed, self.cache)
             wanted = tuple(sorted(composition.requirements, key=lambda r: r.key))
             if wanted == tuple(sorted(self._requirements.get(key, ()), key=lambda r: r.key)):
                 break

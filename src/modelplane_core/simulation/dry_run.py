@@ -5,9 +5,9 @@ plane, so their InferenceClusters usually carry no status: nothing has
 published ``status.gpuPools`` yet. A dry run publishes those pools exactly as
 the InferenceCluster composer does (``compose.platform.pools``, the one source
 of truth for pools), counts such clusters Ready with a gateway, and schedules
-every ModelDeployment in the given order on one :class:`Fleet`, so each
-deployment sees the replicas placed before it, as consecutive reconciles of a
-real control plane would.
+every ModelDeployment in the given order in one :class:`FleetPass`, so each
+deployment sees the replicas placed before it, exactly as consecutive
+reconciles of a real control plane would.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from modelplane_core import cel
 from modelplane_core.api.inference_class import InferenceClass
 from modelplane_core.api.inference_cluster import (
     CacheStorageStatus,
@@ -31,9 +30,13 @@ from modelplane_core.api.model_replica import ModelReplica
 from modelplane_core.compose.eks_cluster import STORAGE_CLASS as EKS_STORAGE_CLASS
 from modelplane_core.compose.gke_cluster import STORAGE_CLASS as GKE_STORAGE_CLASS
 from modelplane_core.compose.platform.pools import review_pools
-from modelplane_core.scheduling.eligibility import CacheFootprint
-from modelplane_core.scheduling.fleet import Fleet
-from modelplane_core.scheduling.outcome import Schedule
+from modelplane_core.scheduling import (
+    CacheFootprint,
+    FleetPass,
+    Schedule,
+    SchedulerCache,
+    snapshot,
+)
 
 # The gateway a dry-run cluster is assumed to have; never shown as a real address.
 DRY_RUN_GATEWAY = "dry-run.invalid"
@@ -116,13 +119,15 @@ def footprint(
     return CacheFootprint.of(ref.name, caches.get((namespace, ref.name)))
 
 
-def dry_run(objects: Iterable[object]) -> DryRun:
+def dry_run(objects: Iterable[object], cache: SchedulerCache | None = None) -> DryRun:
     """Schedule every ModelDeployment among ``objects`` against the rest of them.
 
     ``objects`` are typed API objects (anything else is ignored): InferenceClasses,
     InferenceClusters, ModelCaches, existing ModelReplicas and the deployments,
-    which are scheduled in the order given.
+    which are scheduled in the order given. Pass a ``cache`` to reuse what an
+    earlier run learned (CEL outcomes, pool matching, fits).
     """
+    cache = cache if cache is not None else SchedulerCache()
     items = list(objects)
     classes = {o.metadata.name or "": o for o in items if isinstance(o, InferenceClass)}
     caches = {
@@ -138,13 +143,13 @@ def dry_run(objects: Iterable[object]) -> DryRun:
         notices.extend(found)
     replicas = [o for o in items if isinstance(o, ModelReplica)]
     deployments = [o for o in items if isinstance(o, ModelDeployment)]
-    before = cel.evaluation_count()
-    schedules = schedule_in_order(deployments, clusters, replicas, caches)
+    before = cache.cel_evaluations
+    schedules = schedule_in_order(deployments, clusters, replicas, caches, cache)
     return DryRun(
         schedules=tuple(schedules),
         clusters=tuple(clusters),
         notices=tuple(notices),
-        cel_evaluations=cel.evaluation_count() - before,
+        cel_evaluations=cache.cel_evaluations - before,
     )
 
 
@@ -153,7 +158,8 @@ def schedule_in_order(
     clusters: Sequence[InferenceCluster],
     replicas: Sequence[ModelReplica],
     caches: Mapping[tuple[str, str], ModelCache],
+    cache: SchedulerCache | None = None,
 ) -> list[Schedule]:
     """One fleet pass: each deployment is scheduled seeing the placements before it."""
-    fleet = Fleet(clusters, replicas)
+    fleet = FleetPass(snapshot(clusters, replicas), cache)
     return [fleet.schedule(d, footprint(d, caches)) for d in deployments]

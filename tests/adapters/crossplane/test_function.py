@@ -24,6 +24,7 @@ from modelplane_adapters.crossplane.translate import (
     target_for,
 )
 from modelplane_core import api
+from modelplane_core.cache import Cache
 from modelplane_core.compose import Composition, DesiredResource, Observed, compose, composer_for
 from tests.adapters.crossplane.support import (
     as_crossplane_observes,
@@ -145,7 +146,7 @@ def test_a_huge_cel_selector_is_refused_before_the_scheduler_sees_it() -> None:
 
 
 def test_a_composer_that_raises_gives_a_fatal_naming_the_composite() -> None:
-    def broken(_: Observed[Any]) -> Composition:
+    def broken(_: Observed[Any], _cache: Cache | None) -> Composition:
         raise ZeroDivisionError("division by zero")
 
     req = build_request(
@@ -160,7 +161,7 @@ def test_a_composer_that_raises_gives_a_fatal_naming_the_composite() -> None:
 
 
 def test_a_composition_that_cannot_be_sent_gives_a_fatal() -> None:
-    def odd(_: Observed[Any]) -> Composition:
+    def odd(_: Observed[Any], _cache: Cache | None) -> Composition:
         return Composition(
             resources=[DesiredResource(key="x", manifest={"spec": {"bad": float("inf")}})]
         )

@@ -34,6 +34,7 @@ from modelplane_core.compose import (
     Composition,
     DesiredResource,
     Event,
+    Fetched,
     Requirement,
     condition,
 )
@@ -147,7 +148,9 @@ def test_every_number_in_the_request_is_exact() -> None:
     assert type(composite.obj.spec.replicas) is int
     assert api.to_dict(composite.obj)["spec"]["engines"][0]["copies"] == 3
     assert type(observed.resources["r"].manifest["spec"]["replicas"]) is int
-    assert type(observed.required["clusters"][0]["status"]["nodes"]) is int
+    (other_kind,) = observed.required["clusters"].items
+    assert isinstance(other_kind, api.Unstructured)
+    assert type(other_kind.data["status"]["nodes"]) is int
     environment = observed.context["apiextensions.crossplane.io/environment"]
     assert type(environment["zones"]) is int
     assert environment["weight"] == 0.25
@@ -159,8 +162,8 @@ def test_every_number_in_the_request_is_exact() -> None:
 def test_required_absent_means_not_fetched_and_empty_means_nothing_matched() -> None:
     req = build_request(ENDPOINT, required={"gateway": []})
     _, observed = observed_from_request(req)
-    assert observed.required == {"gateway": ()}
-    assert observed.required_or_none("gateway") == ()
+    assert observed.required == {"gateway": Fetched()}
+    assert observed.required_or_none("gateway") == Fetched()
     assert observed.required_or_none("endpoints-0") is None
 
 
@@ -169,7 +172,9 @@ def test_legacy_extra_resources_are_read_too() -> None:
     item = fnv1.Resource(resource=to_struct({"apiVersion": "v1", "kind": "Secret"}))
     req.extra_resources["old"].items.append(item)
     _, observed = observed_from_request(req)
-    assert observed.required["old"] == ({"apiVersion": "v1", "kind": "Secret"},)
+    assert observed.required["old"] == Fetched(
+        items=(api.Unstructured(data={"apiVersion": "v1", "kind": "Secret"}),)
+    )
 
 
 def test_observed_resources_keep_status_and_connection_details() -> None:

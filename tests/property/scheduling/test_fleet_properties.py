@@ -2,7 +2,7 @@
 
 Each example builds a random fleet (clusters with pools of a few device kinds,
 labels, readiness, gateways, taints) and a few deployments, runs one pass
-(every deployment in order on one Fleet, as ``simulation.dry_run`` does), then
+(every deployment in order in one FleetPass, as ``simulation.dry_run`` does), then
 applies a random sequence of fleet events -- cluster loss, readiness flaps,
 taints, pool resizes, selector edits, scale up/down -- feeding each pass's
 output back as the next pass's ModelReplicas, the way a control plane
@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelplane_core import api
-from modelplane_core.scheduling import Fleet, Placement, Schedule
+from modelplane_core.scheduling import FleetPass, Placement, Schedule
 from tests.scheduling_fixtures import (
     cluster,
     deployment,
@@ -121,7 +121,7 @@ def run_pass(
     wanted: Sequence[api.ModelDeployment],
     replicas: Sequence[api.ModelReplica],
 ) -> list[Schedule]:
-    state = Fleet(fleet, replicas)
+    state = FleetPass.of(fleet, replicas)
     return [state.schedule(d) for d in wanted]
 
 
@@ -263,7 +263,7 @@ def test_spread_is_optimal_when_capacity_allows(
         engines=[engine("main", member("Standalone", REQUESTS["huge"]))],
         selector={"region": region} if region else None,
     )
-    result = Fleet(fleet, []).schedule(wanted)
+    result = FleetPass.of(fleet, []).schedule(wanted)
     eligible = [
         c.metadata.name or ""
         for c, big in zip(fleet, hosts, strict=True)

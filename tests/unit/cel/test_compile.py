@@ -103,8 +103,15 @@ def test_selector_cost_is_reported_and_small_for_seed_selectors() -> None:
     assert 1 <= selector.cost < 100
 
 
-def test_compile_is_cached_and_shares_the_memo() -> None:
-    assert cel.compile('device.driver == "x"') is cel.compile('device.driver == "x"')
+def test_compile_remembers_only_in_the_callers_cache() -> None:
+    cache = cel.SelectorCache()
+    assert cel.compile('device.driver == "x"', cache) is cel.compile('device.driver == "x"', cache)
+    assert cel.compile('device.driver == "x"') is not cel.compile('device.driver == "x"')
+    # A rejection is remembered too, and raised again every time.
+    for _ in range(2):
+        with pytest.raises(cel.CompileError, match="undeclared"):
+            cel.compile("nope == 1", cache)
+    assert len(cache.compiled) == 2
 
 
 def test_comprehension_variables_are_scoped() -> None:
@@ -151,12 +158,15 @@ def test_runtime_errors_are_outcomes_not_exceptions() -> None:
 
 
 def test_evaluation_counter_counts_memo_misses_only() -> None:
-    selector = cel.compile('device.driver == "counter-test"')
+    cache = cel.SelectorCache()
+    selector = cel.compile('device.driver == "counter-test"', cache)
     device = {"driver": "counter-test", "attributes": {"n": {"int": 1}}}
-    before = cel.evaluation_count()
-    assert selector.matches(device)
-    assert selector.matches(dict(device))
-    assert cel.evaluation_count() - before == 1
+    assert selector.matches(device, cache)
+    assert selector.matches(dict(device), cache)
+    assert cache.evaluations == 1
     other = {"driver": "counter-test", "attributes": {"n": {"int": 2}}}
+    assert selector.matches(other, cache)
+    assert cache.evaluations == 2
+    # Without a cache nothing is remembered, anywhere.
     assert selector.matches(other)
-    assert cel.evaluation_count() - before == 2
+    assert cache.evaluations == 2

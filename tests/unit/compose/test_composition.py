@@ -19,6 +19,7 @@ from modelplane_core.compose.composition import (
     desired_from_observed,
     hold,
 )
+from modelplane_core.compose.fetched import Fetched
 
 
 def live_object(name: str) -> dict[str, Any]:
@@ -139,5 +140,5 @@ def test_hold_keeps_every_observed_resource_and_the_observed_status() -> None:
 
 def test_required_or_none_tells_unfetched_from_not_found() -> None:
     observed = Observed(composite=None, required={"found-nothing": ()})
-    assert observed.required_or_none("found-nothing") == ()
+    assert observed.required_or_none("found-nothing") == Fetched()
     assert observed.required_or_none("not-fetched") is None

@@ -147,7 +147,9 @@ def reordered(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDepl
     return attrs.evolve(
         observed,
         resources=dict(reversed(list(observed.resources.items()))),
-        required={k: tuple(reversed(v)) for k, v in reversed(list(observed.required.items()))},
+        required={
+            k: tuple(reversed(v.items)) for k, v in reversed(list(observed.required.items()))
+        },
     )
 
 
@@ -213,8 +215,7 @@ def _cel_typo(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDepl
 
 def _degraded(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDeployment]:
     clusters = []
-    for raw in observed.required[REQUIRE_CLUSTERS]:
-        found = api.from_dict(raw)
+    for found in observed.required[REQUIRE_CLUSTERS].items:
         assert isinstance(found, api.InferenceCluster)
         assert found.status is not None
         status = attrs.evolve(
@@ -227,7 +228,8 @@ def _degraded(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDepl
 def _unreadable_cluster(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDeployment]:
     broken = api.to_dict(cluster("zz-broken"))
     broken["status"]["gpuPools"][0]["nodes"] = "two"
-    return _required(observed, REQUIRE_CLUSTERS, (*observed.required[REQUIRE_CLUSTERS], broken))
+    listed = observed.required[REQUIRE_CLUSTERS].items
+    return _required(observed, REQUIRE_CLUSTERS, (*map(api.to_dict, listed), broken))
 
 
 CHANGES: dict[str, Change] = {

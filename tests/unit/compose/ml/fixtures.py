@@ -359,13 +359,15 @@ def deployment_next_pass(
     mine = [r.manifest for r in resources.values() if r.manifest["kind"] == "ModelReplica"]
     names = {m["metadata"]["name"] for m in mine}
     meta = previous.composite.metadata
+    listed = previous.required.get(REQUIRE_REPLICAS)
     others = [
         r
-        for r in previous.required.get(REQUIRE_REPLICAS, ())
-        if r["metadata"]["name"] not in names
+        for r in (listed.items if listed is not None else ())
+        if isinstance(r, api.ModelReplica)
+        and r.metadata.name not in names
         and not (
-            r["metadata"].get("namespace") == meta.namespace
-            and (r["metadata"].get("labels") or {}).get(LABEL_DEPLOYMENT) == meta.name
+            r.metadata.namespace == meta.namespace
+            and r.metadata.label_map.get(LABEL_DEPLOYMENT) == meta.name
         )
     ]
     required = {**previous.required, REQUIRE_REPLICAS: (*others, *mine)}

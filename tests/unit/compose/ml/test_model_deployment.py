@@ -297,10 +297,16 @@ def test_no_endpoint_until_the_replica_is_ready() -> None:
 def test_a_ready_replica_on_a_cluster_that_cannot_serve_gets_no_endpoint(
     ready: bool, gateway: str | None
 ) -> None:
-    """The reference published endpoints on NotReady clusters that kept an address (gap 17)."""
+    """The reference published endpoints on NotReady clusters that kept an address (gap 17).
+
+    Like Kubernetes' endpoints for pods on a NotReady node, the replica keeps
+    running but is not routed to and does not count as ready, and the status
+    says so: it never reports AllReplicasReady while an endpoint is withheld.
+    """
     dep = deployment("qwen")
     first = deployment_inputs(dep, [cluster("a")])
     running = deployment_next_pass(first, compose(first), ready=True)
+    assert "endpoint-a-0" in keys(compose(running))
     degraded = attrs.evolve(
         running,
         required={
@@ -311,7 +317,10 @@ def test_a_ready_replica_on_a_cluster_that_cannot_serve_gets_no_endpoint(
     out = compose(degraded)
     assert keys(out) == ["replica-a-0"]  # the replica is kept where it runs
     assert out.resource("replica-a-0").ready is True  # type: ignore[union-attr]
-    assert out.status["replicas"] == {"total": 1, "ready": 1}
+    assert out.status["replicas"] == {"total": 1, "ready": 0}
+    status, reason, message = cond(out, READY)
+    assert (status, reason) == ("False", "ClusterNotReady")
+    assert "1 running on clusters that are not serving (a)" in message
 
 
 def test_an_ipv6_gateway_address_is_bracketed_in_the_endpoint_url() -> None:
@@ -475,7 +484,7 @@ def test_an_unreadable_cache_is_reported_as_unreadable_and_holds_new_placements(
     assert keys(out) == []
     status, reason, message = cond(out, CACHE_RESOLVED)
     assert (status, reason) == ("False", "InvalidModelCache")
-    assert "ModelCache weights cannot be read" in message
+    assert "ModelCache ml-team/weights cannot be read" in message
     assert ("Warning", "InvalidModelCache") in events(out)
 
 
@@ -544,14 +553,15 @@ def test_an_unreadable_fleet_object_holds_and_names_it() -> None:
     broken["status"]["gpuPools"][0]["nodes"] = "two"
     required = {
         **live_inputs.required,
-        REQUIRE_CLUSTERS: (*live_inputs.required[REQUIRE_CLUSTERS], broken),
+        REQUIRE_CLUSTERS: (*live_inputs.required[REQUIRE_CLUSTERS].items, broken),
     }
     held = compose(attrs.evolve(live_inputs, required=required))
     assert held.held
     assert keys(held) == keys(out)
     status, reason, message = cond(held, SCHEDULED)
     assert (status, reason) == ("False", "InvalidFleetObject")
-    assert message.startswith("InferenceCluster b cannot be read")
+    assert message.startswith("holding the current replicas")
+    assert "InferenceCluster b cannot be read: status.gpuPools[0].nodes" in message
     assert events(held) == [("Warning", "InvalidFleetObject")]
 
 
@@ -676,6 +686,6 @@ def test_composition_does_not_depend_on_input_order() -> None:
     backward = attrs.evolve(
         running,
         resources=dict(reversed(list(running.resources.items()))),
-        required={k: tuple(reversed(v)) for k, v in reversed(list(running.required.items()))},
+        required={k: tuple(reversed(v.items)) for k, v in reversed(list(running.required.items()))},
     )
     assert compose(backward).to_dict() == forward.to_dict()

@@ -1,0 +1,124 @@
+"""The fleet as one scheduling pass sees it, and how it is kept up to date between passes.
+
+A :class:`FleetSnapshot` is immutable: every cluster's view (by name, in name
+order), every existing replica's view (grouped by deployment) and the base
+node ledger (published nodes minus every replica's stamped cost). A pass
+copies the ledger and never touches the snapshot, so one snapshot serves any
+number of passes, on any number of threads, as kube-scheduler's Snapshot
+serves its scheduling cycles.
+
+Building views is the expensive part and most of the fleet does not change
+between two passes, so :class:`FleetCache` (kube-scheduler's cache) keeps the
+views of the last fleet it saw and, given the next list of objects, rebuilds
+only the views of objects that are not the very same object as last time.
+Callers that hand over the same decoded object until it changes (the
+adapters' decode caches, the simulator's store) get incremental updates for
+free; the cache holds one fleet, so its memory is bounded by the fleet.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from modelplane_core.api.inference_cluster import InferenceCluster
+from modelplane_core.api.model_replica import ModelReplica
+from modelplane_core.memo import Memo
+from modelplane_core.scheduling.ledger import Ledger
+from modelplane_core.scheduling.views import ClusterView, ReplicaView, cluster_view, replica_view
+
+if TYPE_CHECKING:
+    from modelplane_core.scheduling.filtering import Eligibility
+
+Obj = TypeVar("Obj")
+V = TypeVar("V")
+
+# Distinct cluster filters remembered per snapshot (deployments mostly share a handful).
+FILTERS_PER_SNAPSHOT = 4096
+
+
+class FleetSnapshot:
+    """Clusters, replicas and the base ledger of one moment of the fleet. Never modified."""
+
+    __slots__ = ("clusters", "filters", "ledger", "names", "replicas")
+
+    def __init__(self, clusters: Iterable[ClusterView], replicas: Iterable[ReplicaView]) -> None:
+        by_name = {view.name: view for view in clusters}
+        self.names: tuple[str, ...] = tuple(sorted(by_name))
+        self.clusters: Mapping[str, ClusterView] = {name: by_name[name] for name in self.names}
+        self.ledger = Ledger(
+            {v.name: tuple((p.name, p.nodes) for p in v.pools) for v in self.clusters.values()}
+        )
+        grouped: dict[tuple[str, str], list[ReplicaView]] = defaultdict(list)
+        for view in replicas:
+            self.ledger.charge(view.cluster, view.charges)
+            if view.deployment is not None:
+                grouped[(view.namespace, view.deployment)].append(view)
+        self.ledger.grown.clear()
+        self.replicas: Mapping[tuple[str, str], tuple[ReplicaView, ...]] = {
+            key: tuple(sorted(views, key=lambda v: v.name)) for key, views in grouped.items()
+        }
+        # The cluster filter depends on the clusters only: remembered per snapshot.
+        self.filters: Memo[Hashable, Eligibility] = Memo(FILTERS_PER_SNAPSHOT)
+
+    def replicas_of(self, namespace: str, deployment: str) -> tuple[ReplicaView, ...]:
+        return self.replicas.get((namespace, deployment), ())
+
+
+def snapshot(
+    clusters: Iterable[InferenceCluster | ClusterView],
+    replicas: Iterable[ModelReplica | ReplicaView],
+) -> FleetSnapshot:
+    """A snapshot built from scratch (for a one-off pass; use a FleetCache between passes)."""
+    return FleetSnapshot(
+        (c if isinstance(c, ClusterView) else cluster_view(c) for c in clusters),
+        (r if isinstance(r, ReplicaView) else replica_view(r) for r in replicas),
+    )
+
+
+class FleetCache:
+    """The views of the last fleet seen, so the next snapshot rebuilds only what changed."""
+
+    __slots__ = ("_clusters", "_last", "_lock", "_replicas")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clusters: dict[int, tuple[InferenceCluster, ClusterView]] = {}
+        self._replicas: dict[int, tuple[ModelReplica, ReplicaView]] = {}
+        self._last: tuple[Sequence[object], Sequence[object], FleetSnapshot] | None = None
+
+    def snapshot(
+        self, clusters: Sequence[InferenceCluster], replicas: Sequence[ModelReplica]
+    ) -> FleetSnapshot:
+        """The snapshot of exactly these objects; equal to :func:`snapshot` of them."""
+        with self._lock:
+            last = self._last
+            if last is not None and last[0] is clusters and last[1] is replicas:
+                return last[2]
+            self._clusters = _refreshed(self._clusters, clusters, cluster_view)
+            self._replicas = _refreshed(self._replicas, replicas, replica_view)
+            built = FleetSnapshot(
+                (self._clusters[id(c)][1] for c in clusters),
+                (self._replicas[id(r)][1] for r in replicas),
+            )
+            self._last = (clusters, replicas, built)
+            return built
+
+
+def _refreshed(
+    known: Mapping[int, tuple[Obj, V]], objects: Sequence[Obj], build: Callable[[Obj], V]
+) -> dict[int, tuple[Obj, V]]:
+    """Views of ``objects`` by identity, reusing each one built for the very same object.
+
+    An entry holds its object, so an id is never reused while it is known; the
+    result holds only the current objects, so memory follows the fleet.
+    """
+    fresh: dict[int, tuple[Obj, V]] = {}
+    for obj in objects:
+        entry = known.get(id(obj))
+        if entry is None or entry[0] is not obj:
+            entry = (obj, build(obj))
+        fresh[id(obj)] = entry
+    return fresh
