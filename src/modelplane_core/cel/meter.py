@@ -7,12 +7,12 @@ device (a string doubled by chained ``replace``, a list concatenated inside a
 macro). Kubernetes guards against exactly this by also enforcing the limit at
 run time (``cel.CostLimit`` in the DRA scheduler), and so do we:
 
-- every step of the evaluation costs one unit: each node of the expression
-  that does work (an operator, a call, a member or index access, a literal,
-  a name), once per time it is evaluated, so a macro's body costs once per
-  element it runs on. Pure pass-through nodes of celpy's tall parse tree
-  (a precedence level with one operand) are free, which keeps our units
-  close to cel-go's per-node costs;
+- every step of the evaluation costs one unit, exactly where the estimate
+  (``checker.py``) counts one: a name, a member or index access, a call, a
+  list or map literal, an arithmetic, comparison or negation operator, and
+  each element a macro visits; literals, parentheses, ``&&``, ``||`` and the
+  pass-through levels of celpy's tall parse tree are free. So the actual
+  cost of an evaluation never exceeds its estimate, as in cel-go;
 - functions that traverse or build strings and lists also cost a tenth of a
   unit per character or element, cel-go's traversal factor, charged *before*
   the result is built from the sizes the inputs imply, so an over-budget
@@ -34,6 +34,7 @@ import lark
 from celpy import celtypes
 from celpy.evaluation import Activation, Context, Evaluator
 
+from modelplane_core.cel.library import MACROS
 from modelplane_core.cel.limits import MAX_COST, TRAVERSAL_FACTOR
 
 
@@ -117,6 +118,27 @@ SIZED: Final[Mapping[str, Callable[..., int]]] = {
 }
 
 
+# Parse-tree nodes that are a step of their own (see the module docstring).
+_STEPS: Final = frozenset(
+    {"ident", "ident_arg", "dot_ident", "dot_ident_arg", "member_dot", "member_index"}
+    | {"member_object", "list_lit", "map_lit"}
+)
+# Operator levels: a step only when the operator is there (two children), not a pass-through.
+_OPERATORS: Final = frozenset({"relation", "addition", "multiplication", "unary"})
+
+
+def _costs_a_unit(tree: lark.Tree[Any]) -> bool:
+    kind = tree.data
+    if kind in _STEPS:
+        return True
+    if kind in _OPERATORS:
+        return len(tree.children) == 2
+    if kind == "member_dot_arg":
+        # A macro costs its elements (charged per element), not a call.
+        return str(tree.children[1]) not in MACROS
+    return False
+
+
 def _metered(meter: Meter, size: Callable[..., int], function: Any) -> Callable[..., Any]:
     def call(*arguments: Any) -> Any:
         meter.charge_size(size(*arguments))
@@ -128,28 +150,26 @@ def _metered(meter: Meter, size: Callable[..., int], function: Any) -> Callable[
 class MeteredEvaluator(Evaluator):
     """celpy's evaluator charging its meter for every working node it visits."""
 
-    def __init__(self, ast: lark.Tree[Any], activation: Activation, meter: Meter) -> None:
+    def __init__(
+        self, ast: lark.Tree[Any], activation: Activation, meter: Meter, *, macro: bool = False
+    ) -> None:
         super().__init__(ast, activation)
         self.meter = meter
+        self.macro = macro  # evaluates a macro's body: once per element
 
     def _visit_tree(self, tree: lark.Tree[Any]) -> Any:  # lark's single dispatch point
-        children = tree.children
-        if len(children) != 1 or not isinstance(children[0], lark.Tree):
+        if _costs_a_unit(tree):
             self.meter.charge(1)
         return super()._visit_tree(tree)
 
     def sub_evaluator(self, ast: lark.Tree[Any]) -> Evaluator:
-        return MeteredEvaluator(ast, self.activation, self.meter)
+        return MeteredEvaluator(ast, self.activation, self.meter, macro=True)
 
     def set_activation(self, values: Context) -> Evaluator:
-        """Bind ``values`` in a scope chained to the base one instead of a deep copy of it.
-
-        celpy copies the whole activation (every type annotation) for each
-        element a macro visits, which made one iteration cost about half a
-        millisecond; a chained scope reads the same names for a fraction.
-        """
-        self.activation = self.base_activation.nested_activation(vars=values)
-        return self
+        """Bind variables; for a macro's body, one element: its unit is charged here."""
+        if self.macro:
+            self.meter.charge(1)
+        return super().set_activation(values)
 
 
 class MeteredRunner(celpy.InterpretedRunner):
@@ -170,8 +190,9 @@ class MeteredRunner(celpy.InterpretedRunner):
             if name in functions or name in celpy.evaluation.base_functions
         }
 
-    def evaluate(self, context: Context) -> celtypes.Value:
-        meter = Meter(self.limit)
+    def evaluate(self, context: Context, meter: Meter | None = None) -> celtypes.Value:
+        """Evaluate under a fresh meter, or under ``meter`` to read what was spent."""
+        meter = meter if meter is not None else Meter(self.limit)
         functions = dict(self.functions or {})
         for name, (size, function) in self._sized.items():
             functions[name] = _metered(meter, size, function)

@@ -38,7 +38,7 @@ from modelplane_core.cel.errors import CompileError
 from modelplane_core.cel.library import RUNTIME_FUNCTIONS
 from modelplane_core.cel.limits import MAX_COST, MAX_EXPRESSION_BYTES
 from modelplane_core.cel.messages import evaluation_message, result_message
-from modelplane_core.cel.meter import CostLimitExceeded, MeteredRunner
+from modelplane_core.cel.meter import CostLimitExceeded, Meter, MeteredRunner
 from modelplane_core.cel.nesting import measure
 from modelplane_core.cel.stack import headroom
 
@@ -82,11 +82,23 @@ class Selector:
             return self._run(value)
         return cache.outcomes.get((self.expression, key), lambda: self._run(value))
 
-    def _run(self, device: celtypes.MapType) -> Outcome:
+    def actual_cost(self, device: Any, limit: int = MAX_COST) -> tuple[Outcome, int]:
+        """The outcome on ``device`` and the cost units its evaluation spent (never memoized).
+
+        ``limit`` is the budget (Kubernetes' by default); a smaller one shows
+        where an evaluation would be stopped.
+        """
+        _key, converted = activation(device)
+        if converted.value is None:
+            return Outcome(False, converted.error), 0
+        meter = Meter(limit)
+        return self._run(converted.value, meter), meter.spent
+
+    def _run(self, device: celtypes.MapType, meter: Meter | None = None) -> Outcome:
         try:
             with headroom(self._height):
                 # celpy may return an error as a value instead of raising it.
-                result: object = self._program.evaluate({"device": device})
+                result: object = self._program.evaluate({"device": device}, meter)
                 if isinstance(result, CELEvalError):
                     return Outcome(False, evaluation_message(result))
         except CostLimitExceeded as exc:

@@ -32,7 +32,7 @@ from modelplane_core.api.codec import unstructure
 from modelplane_core.api.documents import to_dict
 from modelplane_core.api.errors import FieldError
 from modelplane_core.api.inference_class import InferenceClass
-from modelplane_core.api.inference_cluster import InferenceCluster
+from modelplane_core.api.inference_cluster import GpuPool, InferenceCluster
 from modelplane_core.api.infrastructure import (
     ClusterSecret,
     SecretType,
@@ -57,7 +57,12 @@ from modelplane_core.compose.names import child_name
 from modelplane_core.compose.platform.cloud_pools import CLOUD_COMPOSITES, cloud_cluster
 from modelplane_core.compose.platform.messages import listing, summarize
 from modelplane_core.compose.platform.observed_state import field, kept, text_field
-from modelplane_core.compose.platform.pools import PoolReview, class_names, review_pools
+from modelplane_core.compose.platform.pools import (
+    PoolReview,
+    class_names,
+    held_pools,
+    review_pools,
+)
 from modelplane_core.compose.platform.provider_configs import (
     KUBERNETES_API_VERSION,
     Identity,
@@ -155,14 +160,25 @@ def compose(observed: Observed[InferenceCluster], cache: Cache | None = None) ->
     withheld = review.withheld
     if withheld:
         events.append(Event.warning("PoolsWithheld", summarize([str(p) for p in withheld])))
+    previous = cluster.status.gpu_pools if cluster.status else None
+    held = held_pools(cluster.spec, review, previous or ())
+    if held:
+        events.append(Event.warning("PoolsHeld", _held_message(held)))
     stack_seen = observed.resources.get(SERVING_STACK_KEY)
     address = text_field(stack_seen, "status", "gateway", "address")
     return Composition(
         resources=resources,
-        status=_status(review, provider_config is not None, pc_name, backend, address),
+        status=_status(
+            review,
+            held,
+            has_provider_config=provider_config is not None,
+            provider_config=pc_name,
+            backend=backend,
+            address=address,
+        ),
         conditions=(
             condition(ACCEPTED, True, "Composed", "the spec is valid and every class resolved"),
-            _pools_condition(review),
+            _pools_condition(review, held),
             backend.cluster_condition,
             _backend_condition(backend, stack is not None, stack_seen, pc_problem),
         ),
@@ -381,8 +397,18 @@ def _serving_stack(
 # --- status and conditions --------------------------------------------------------------
 
 
+def _held_message(held: tuple[GpuPool, ...]) -> str:
+    return (
+        f"keeping pools {listing([p.name for p in held])} as last published, so the replicas "
+        "running on them stay, until their problems are fixed or they are removed from "
+        "spec.nodePools"
+    )
+
+
 def _status(
     review: PoolReview,
+    held: tuple[GpuPool, ...],
+    *,
     has_provider_config: bool,
     provider_config: str,
     backend: _Backend,
@@ -390,7 +416,7 @@ def _status(
 ) -> dict[str, Any]:
     status: dict[str, Any] = {
         "namespace": SYSTEM_NAMESPACE,
-        "gpuPools": [unstructure(pool) for pool in review.gpu_pools],
+        "gpuPools": [unstructure(pool) for pool in (*review.gpu_pools, *held)],
     }
     if has_provider_config:
         status["providerConfigRef"] = {"name": provider_config}
@@ -401,10 +427,17 @@ def _status(
     return status
 
 
-def _pools_condition(review: PoolReview) -> Condition:
+def _pools_condition(review: PoolReview, held: tuple[GpuPool, ...]) -> Condition:
     published = [a.pool.name for a in review.accepted]
     shown = f"published: {listing(published)}" if published else "no pool is published"
     withheld = review.withheld
+    if held:
+        return condition(
+            POOLS_PUBLISHED,
+            False,
+            "PoolsHeld",
+            f"{summarize([str(p) for p in withheld])}; {shown}; {_held_message(held)}",
+        )
     if withheld:
         return condition(
             POOLS_PUBLISHED,

@@ -18,6 +18,11 @@ Rules (each decision is reported as a :class:`PoolProblem` naming the pool and f
   ``system``). The other pools are published regardless.
 * A pool with ``nodeCount: 0`` is published with ``nodes: 0``: it exists and
   hosts nothing until it is scaled up, which is worth saying but not an error.
+* A withheld pool that the cluster published before (its class deleted,
+  unreadable or rejected, or an edit made it invalid) keeps its last
+  published entry (:func:`held_pools`): withdrawing it would make the
+  scheduler drop every replica running on nodes that are still there. Only
+  removing the pool from ``spec.nodePools`` unpublishes it.
 
 Nothing here raises: every input, however malformed, yields pools and problems.
 """
@@ -100,6 +105,21 @@ class PoolReview:
     @property
     def withheld(self) -> tuple[PoolProblem, ...]:
         return tuple(p for p in self.problems if not p.published)
+
+
+def held_pools(
+    spec: InferenceClusterSpec, review: PoolReview, previous: tuple[GpuPool, ...]
+) -> tuple[GpuPool, ...]:
+    """Previously published pools that are withheld now but still in the spec, as they were."""
+    accepted = {a.pool.name for a in review.accepted}
+    withheld = {p.pool for p in review.withheld}
+    in_spec = [pool.name for pool in spec.node_pools or ()]
+    last = {pool.name: pool for pool in previous}
+    return tuple(
+        last[name]
+        for name in dict.fromkeys(in_spec)
+        if name in withheld and name not in accepted and name in last
+    )
 
 
 def class_names(spec: InferenceClusterSpec) -> tuple[str, ...]:

@@ -5,8 +5,9 @@ order the fleet and the observed objects arrive in (byte-identical output),
 every composed ModelReplica and ModelEndpoint validates, and a live
 deployment -- one whose replicas exist -- keeps at least one of them through
 every input change that is not the fleet itself going away (a CEL typo, a
-cache that vanishes, a fleet not fetched or unreadable, a selector narrowed,
-a cluster degrading, a scale-down).
+selector that fails at run time, a cache that vanishes, a fleet not fetched,
+unreadable or listed empty, a selector narrowed, a cluster degrading, a
+scale-down).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from modelplane_core import api
 from modelplane_core.compose import model_deployment
-from modelplane_core.compose.composition import Observed
+from modelplane_core.compose.composition import Observed, desired_from_observed
 from modelplane_core.compose.model_deployment import REQUIRE_CACHE, REQUIRE_CLUSTERS
 from tests.scheduling_fixtures import cluster, deployment, engine, gpu, mem_at_least, member, pool
 from tests.unit.compose.ml.fixtures import (
@@ -213,6 +214,28 @@ def _cel_typo(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDepl
     return _spec(observed, engines=tuple(engines))
 
 
+def _failing_at_run_time(expression: str) -> Change:
+    """Every device request's selectors replaced by one that compiles but fails to evaluate."""
+
+    def change(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDeployment]:
+        engines = []
+        for old in observed.composite.spec.engines:
+            members = []
+            for m in old.members:
+                if m.node_selector is None:
+                    members.append(m)
+                    continue
+                requests = tuple(
+                    attrs.evolve(r, selectors=(api.DeviceSelector(cel=expression),))
+                    for r in m.node_selector.devices
+                )
+                members.append(attrs.evolve(m, node_selector=api.NodeSelector(devices=requests)))
+            engines.append(attrs.evolve(old, members=tuple(members)))
+        return _spec(observed, engines=tuple(engines))
+
+    return change
+
+
 def _degraded(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDeployment]:
     clusters = []
     for found in observed.required[REQUIRE_CLUSTERS].items:
@@ -244,7 +267,16 @@ CHANGES: dict[str, Change] = {
     ),
     "clusters-degraded": _degraded,
     "scaled-to-one": lambda o: _spec(o, replicas=1),
+    "selector-key-misspelled": _failing_at_run_time(
+        'device.capacity["gpu.nvidia.com"].memroy.compareTo(quantity("1Gi")) >= 0'
+    ),
+    "bad-quantity-literal": _failing_at_run_time(
+        'device.capacity["gpu.nvidia.com"].memory.compareTo(quantity("40Gx")) >= 0'
+    ),
+    "empty-cluster-list": lambda o: _required(o, REQUIRE_CLUSTERS, ()),
 }
+# Changes that keep every replica exactly as it runs (the scheduler cannot re-check them).
+HELD_AS_THEY_RUN = frozenset({"selector-key-misspelled", "bad-quantity-literal"})
 
 
 @settings(max_examples=100)
@@ -264,3 +296,8 @@ def test_a_live_deployment_keeps_its_replicas_through_any_input_change(
         assert len(kept) == 1
     else:
         assert kept == live
+    if change in HELD_AS_THEY_RUN:
+        for key in live:
+            assert out.resource(key).manifest == desired_from_observed(running.resources[key])  # type: ignore[union-attr]
+        assert out.condition("ReplicasScheduled").reason == "SelectorError"  # type: ignore[union-attr]
+        assert any(e.type == "Warning" and e.reason == "SelectorError" for e in out.events)

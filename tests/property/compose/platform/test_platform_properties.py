@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelplane_core import api
+from modelplane_core.api.codec import structure
 from modelplane_core.compose import inference_cluster, serving_stack
 from modelplane_core.compose.composition import Observed
 from modelplane_core.compose.platform.pools import publish_pools
@@ -259,3 +260,40 @@ def test_serving_stack_converges_to_valid_ready_resources(
     rng.shuffle(resources)
     again = serving_stack.compose(attrs.evolve(observed, resources=dict(resources)))
     assert again.to_dict() == composition.to_dict()
+
+
+@quick
+@given(fleets(), st.data())
+def test_a_deleted_or_rejected_class_never_unpublishes_a_pool(
+    fleet: tuple[api.InferenceCluster, list[api.InferenceClass], set[str]], data: st.DataObject
+) -> None:
+    """Withdrawing a published pool makes the scheduler drop every replica running on it.
+
+    Whatever happens to the classes afterwards (deleted, rejected by a bad
+    edit, unreadable), each pool published before stays published as it was,
+    and the condition and a Warning event say why.
+    """
+    cluster, classes, _ = fleet
+    first = inference_cluster.compose(
+        Observed(composite=cluster, required=required_classes(cluster, classes))
+    )
+    before = {p["name"]: p for p in first.status["gpuPools"]}
+    published = attrs.evolve(cluster, status=structure(first.status, api.InferenceClusterStatus))
+    broken = data.draw(st.lists(st.sampled_from(CLASS_NAMES), unique=True), label="broken")
+    how = data.draw(st.sampled_from(["deleted", "rejected", "unreadable"]), label="how")
+    required = required_classes(published, [c for c in classes if c.metadata.name not in broken])
+    for name in broken:
+        key = f"class-{name}"
+        if key not in required or how == "deleted":
+            continue
+        bad = api.to_dict(inference_class(name, devices=data.draw(devices("bad-quantity"))))
+        if how == "unreadable":
+            bad["spec"]["devices"] = "not a list"
+        required[key] = (bad,)
+    after = inference_cluster.compose(Observed(composite=published, required=required))
+    now = {p["name"]: p for p in after.status["gpuPools"]}
+    assert {name: now.get(name) for name in before} == before
+    class_of = {p.name: p.class_name for p in reversed(cluster.spec.node_pools or ())}
+    if any(class_of[name] in broken for name in before):
+        assert any(e.reason == "PoolsHeld" and e.type == "Warning" for e in after.events)
+        assert after.condition("PoolsPublished").reason == "PoolsHeld"  # type: ignore[union-attr]
