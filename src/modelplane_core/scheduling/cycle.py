@@ -66,6 +66,8 @@ class Cycle:
         self.deployment = deployment
         self.engines = engines
         self.engines_key = engines_key(engines)
+        # This pass's fits for these engines, by (pool-set id, free nodes): int-keyed lookups.
+        self._fits = fleet.fits_for(self.engines_key)
         self.cache = cache
         spec = deployment.spec
         self.tolerations: tuple[Toleration, ...] = spec.tolerations or ()
@@ -260,11 +262,14 @@ class Cycle:
         return None
 
     def _fit(self, name: str) -> tuple[EnginePlacement, ...] | ReasonTemplate:
-        cluster = self.fleet.snapshot.clusters[name]
-        return fit(
-            self.engines, self.engines_key, cluster, self.fleet.ledger.vector(name),
-            self.fleet.cache,
-        )  # fmt: skip
+        free = self.fleet.ledger.vector(name)
+        key = (self.fleet.snapshot.pool_set_ids[name], free)
+        found = self._fits.get(key)
+        if found is None:
+            cluster = self.fleet.snapshot.clusters[name]
+            found = fit(self.engines, self.engines_key, cluster, free, self.fleet.cache)
+            self._fits[key] = found
+        return found
 
     def _fill(self) -> Explanation:
         wanted = self.deployment.spec.replicas
@@ -306,9 +311,11 @@ class Cycle:
 
     def _explain(self, filtered: Eligibility) -> Explanation:
         """Why every cluster took no more replicas, against the ledger as the fill left it."""
-        rejected: dict[str, ReasonTemplate] = dict(filtered.rejected)
+        rejected = filtered.rejected()
+        fits, ids, vector = self._fits, self.fleet.snapshot.pool_set_ids, self.fleet.ledger.vector
         for name in filtered.eligible:
-            result = self._fit(name)
+            # Every state was fitted during the fill (it came up short), so this is a lookup.
+            result = fits.get((ids[name], vector(name))) or self._fit(name)
             if isinstance(result, ReasonTemplate):
                 rejected[name] = result
         return Explanation(rejected=rejected)

@@ -11,6 +11,7 @@ of profiles.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Mapping
 
 import attrs
@@ -50,18 +51,33 @@ class CacheFootprint:
 
 @attrs.frozen(kw_only=True)
 class Eligibility:
-    """The clusters that may take a new replica (in name order), and why each other may not."""
+    """The clusters that may take a new replica (in name order), and why each other may not.
+
+    Verdicts are kept per profile; :meth:`rejected` names the clusters only
+    when an explanation is wanted.
+    """
 
     eligible: tuple[str, ...]
-    rejected: Mapping[str, ReasonTemplate]
+    # The verdict for each profile id of the snapshot (None: eligible).
+    verdicts: tuple[ReasonTemplate | None, ...] = attrs.field(repr=False)
+    fleet: FleetSnapshot = attrs.field(eq=False, repr=False)
     eligible_set: frozenset[str] = attrs.field(
         default=attrs.Factory(lambda self: frozenset(self.eligible), takes_self=True),
         eq=False,
         repr=False,
     )
 
+    def rejected(self) -> dict[str, ReasonTemplate]:
+        """Every ineligible cluster and why."""
+        found: dict[str, ReasonTemplate] = {}
+        for name, profile in zip(self.fleet.names, self.fleet.profile_ids, strict=True):
+            verdict = self.verdicts[profile]
+            if verdict is not None:
+                found[name] = verdict
+        return found
+
     def reason(self, cluster: str) -> ClusterReason | None:
-        template = self.rejected.get(cluster)
+        template = self.rejected().get(cluster)
         return None if template is None else template.at(cluster)
 
 
@@ -101,22 +117,14 @@ def _filter(
     tolerations: tuple[Toleration, ...],
 ) -> Eligibility:
     conflict = selector_conflict(selector, cache)
-    verdicts: dict[Hashable, ReasonTemplate | None] = {}
-    eligible: list[str] = []
-    rejected: dict[str, ReasonTemplate] = {}
-    for name, cluster in fleet.clusters.items():
-        if conflict is not None:
-            verdict: ReasonTemplate | None = conflict
-        else:
-            profile = cluster.profile
-            if profile not in verdicts:
-                verdicts[profile] = ineligible(cluster, selector, cache, tolerations)
-            verdict = verdicts[profile]
-        if verdict is None:
-            eligible.append(name)
-        else:
-            rejected[name] = verdict
-    return Eligibility(eligible=tuple(eligible), rejected=rejected)
+    verdicts = tuple(
+        conflict if conflict is not None else ineligible(view, selector, cache, tolerations)
+        for view in fleet.profiles
+    )
+    eligible = tuple(
+        itertools.compress(fleet.names, (verdicts[p] is None for p in fleet.profile_ids))
+    )
+    return Eligibility(eligible=eligible, verdicts=verdicts, fleet=fleet)
 
 
 def selector_conflict(

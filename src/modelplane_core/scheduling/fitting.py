@@ -53,7 +53,7 @@ def _solve(
 ) -> Fit:
     per_engine = []
     for engine in engines:
-        found = engine_options(engine, cluster.pools, cache)
+        found = engine_options(engine, cluster.pools, cache, cluster.pool_set)
         if not found.options:
             why = (
                 "; ".join(f"pool {p}: {r}" for p, r in found.rejected)

@@ -24,6 +24,7 @@ from modelplane_core.api.model_replica import ModelReplica
 from modelplane_core.scheduling.cache import SchedulerCache
 from modelplane_core.scheduling.cycle import Cycle
 from modelplane_core.scheduling.filtering import CacheFootprint, Eligibility
+from modelplane_core.scheduling.fitting import Fit
 from modelplane_core.scheduling.outcome import InvalidSelector, Placement, Schedule
 from modelplane_core.scheduling.requirements import SelectorCompileError, compile_engines
 from modelplane_core.scheduling.scoring import Candidates
@@ -58,6 +59,7 @@ class FleetPass:
                 self._own[key] = (*self.replicas_of(*key), view)
         self.ledger.grown.clear()
         self._candidates: dict[Hashable, Candidates] = {}
+        self._fits: dict[Hashable, dict[tuple[int, tuple[int, ...]], Fit]] = {}
 
     @classmethod
     def of(
@@ -74,6 +76,10 @@ class FleetPass:
         key = (namespace, deployment)
         found = self._own.get(key)
         return found if found is not None else self.snapshot.replicas_of(namespace, deployment)
+
+    def fits_for(self, engines: Hashable) -> dict[tuple[int, tuple[int, ...]], Fit]:
+        """This pass's fits of one engines key, by (pool-set id, free nodes)."""
+        return self._fits.setdefault(engines, {})
 
     def candidates(self, key: Hashable, filtered: Eligibility) -> Candidates:
         """The scheduling class ``key``'s clusters that may still fit, refreshed for growth."""

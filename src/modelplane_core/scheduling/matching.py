@@ -15,7 +15,7 @@ running replica because of an expression it could not evaluate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -224,6 +224,7 @@ def engine_options(
     engine: EngineRequirement,
     pools: tuple[PoolView, ...],
     cache: SchedulerCache | None = None,
+    pool_set: Hashable | None = None,
 ) -> EngineOptions:
     """The pools of one cluster that satisfy ``engine`` without stranding a member.
 
@@ -233,7 +234,9 @@ def engine_options(
     """
     if cache is None:
         return _engine_options(engine, pools, None)
-    key = (engine.signature, tuple((p.name, p.signature) for p in pools))
+    if pool_set is None:  # the pools' names and signatures (ClusterView.pool_set)
+        pool_set = tuple((p.name, p.signature) for p in pools)
+    key = (engine.signature, pool_set)
     return cache.engine_options.get(key, lambda: _engine_options(engine, pools, cache))
 
 

@@ -42,12 +42,38 @@ FILTERS_PER_SNAPSHOT = 4096
 class FleetSnapshot:
     """Clusters, replicas and the base ledger of one moment of the fleet. Never modified."""
 
-    __slots__ = ("clusters", "filters", "ledger", "names", "replicas")
+    __slots__ = (
+        "clusters",
+        "filters",
+        "ledger",
+        "names",
+        "pool_set_ids",
+        "profile_ids",
+        "profiles",
+        "replicas",
+    )
 
     def __init__(self, clusters: Iterable[ClusterView], replicas: Iterable[ReplicaView]) -> None:
         by_name = {view.name: view for view in clusters}
         self.names: tuple[str, ...] = tuple(sorted(by_name))
         self.clusters: Mapping[str, ClusterView] = {name: by_name[name] for name in self.names}
+        # Small ids for what clusters share, so per-cluster lookups hash ints, not contents:
+        # equal pool sets fit alike, equal profiles filter alike.
+        pool_sets: dict[Hashable, int] = {}
+        self.pool_set_ids: Mapping[str, int] = {
+            name: pool_sets.setdefault(cluster.pool_set, len(pool_sets))
+            for name, cluster in self.clusters.items()
+        }
+        profiles: dict[Hashable, int] = {}
+        self.profile_ids: tuple[int, ...] = tuple(
+            profiles.setdefault(cluster.profile, len(profiles))
+            for cluster in self.clusters.values()
+        )
+        # One cluster of each profile, in profile-id order: what the filter judges.
+        first: dict[int, ClusterView] = {}
+        for cluster, profile in zip(self.clusters.values(), self.profile_ids, strict=True):
+            first.setdefault(profile, cluster)
+        self.profiles: tuple[ClusterView, ...] = tuple(first[i] for i in range(len(first)))
         self.ledger = Ledger(
             {v.name: tuple((p.name, p.nodes) for p in v.pools) for v in self.clusters.values()}
         )

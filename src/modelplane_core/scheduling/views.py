@@ -71,6 +71,29 @@ class ClusterView:
     pools: tuple[PoolView, ...]  # sorted by name; names unique
     # Publishes a ReadWriteMany storage class, so a ModelCache can be staged on it.
     cache_storage: bool = False
+    # Pool names and signatures: clusters with equal pool sets fit every engine alike.
+    pool_set: tuple[tuple[str, tuple[DeviceSignature, ...]], ...] = attrs.field(
+        init=False,
+        repr=False,
+        eq=False,
+        default=attrs.Factory(lambda self: tuple((p.name, p.signature) for p in self.pools), True),
+    )
+    # Everything the cluster filter reads: equal profiles, equal filter verdicts.
+    profile: Hashable = attrs.field(
+        init=False,
+        repr=False,
+        eq=False,
+        default=attrs.Factory(
+            lambda self: (
+                self.ready,
+                bool(self.gateway_address),
+                tuple(sorted(self.labels.items())),
+                self.taints,
+                self.cache_storage,
+            ),
+            True,
+        ),
+    )
 
     @property
     def serving(self) -> bool:
@@ -82,22 +105,6 @@ class ClusterView:
             if pool.name == name:
                 return pool
         return None
-
-    @property
-    def pool_set(self) -> tuple[tuple[str, tuple[DeviceSignature, ...]], ...]:
-        """Pool names and signatures: clusters with equal pool sets fit every engine alike."""
-        return tuple((p.name, p.signature) for p in self.pools)
-
-    @property
-    def profile(self) -> Hashable:
-        """Everything the cluster filter reads: equal profiles, equal filter verdicts."""
-        return (
-            self.ready,
-            bool(self.gateway_address),
-            tuple(sorted(self.labels.items())),
-            self.taints,
-            self.cache_storage,
-        )
 
 
 def cluster_view(cluster: InferenceCluster) -> ClusterView:
