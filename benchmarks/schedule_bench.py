@@ -53,7 +53,7 @@ def main() -> None:
         cache = SchedulerCache()
         for _ in range(max(args.repeat, 1)):
             started = time.perf_counter()
-            result = dry_run(objects, cache)
+            result = dry_run(objects, cache, explain=False)  # as `modelplane schedule` does
             timings.append(time.perf_counter() - started)
             if len(timings) == 1:
                 cold = result

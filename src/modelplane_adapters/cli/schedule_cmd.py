@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         if objects is None:
             return 1
     started = time.perf_counter()
-    result = dry_run(objects)
+    # Per-cluster detail costs a look at every cluster: only when it is shown.
+    result = dry_run(objects, explain=args.explain or args.output != "table")
     seconds = time.perf_counter() - started
     report = _report(result, seconds)
     if args.output == "json":

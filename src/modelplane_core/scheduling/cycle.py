@@ -29,7 +29,6 @@ from modelplane_core.scheduling.filtering import (
     CacheFootprint,
     Eligibility,
     filter_clusters,
-    filter_key,
     untolerated,
 )
 from modelplane_core.scheduling.fitting import engine_placement, engines_key, fit
@@ -262,8 +261,15 @@ class Cycle:
         return None
 
     def _fit(self, name: str) -> tuple[EnginePlacement, ...] | ReasonTemplate:
-        free = self.fleet.ledger.vector(name)
-        key = (self.fleet.snapshot.pool_set_ids[name], free)
+        return self._fit_state(
+            self.fleet.snapshot.pool_set_ids[name], self.fleet.ledger.vector(name), name
+        )
+
+    def _fit_state(
+        self, pool_set: int, free: tuple[int, ...], name: str
+    ) -> tuple[EnginePlacement, ...] | ReasonTemplate:
+        """The fit on any cluster with this pool set and these free nodes (``name`` is one)."""
+        key = (pool_set, free)
         found = self._fits.get(key)
         if found is None:
             cluster = self.fleet.snapshot.clusters[name]
@@ -284,10 +290,7 @@ class Cycle:
             load[name] += 1
 
         # Tier one: clusters without a replica of this deployment, in name order.
-        candidates = self.fleet.candidates(
-            (filter_key(self.selector, self.cache, self.tolerations), self.engines_key),
-            filtered,
-        )
+        candidates = self.fleet.candidates((filtered.pattern, self.engines_key), filtered)
         for name, engines in candidates.fitting(load, self._fits_or_none):
             place(name, engines)
             if len(self.placements) >= wanted:
@@ -310,15 +313,37 @@ class Cycle:
         return None if isinstance(result, ReasonTemplate) else (name, result)
 
     def _explain(self, filtered: Eligibility) -> Explanation:
-        """Why every cluster took no more replicas, against the ledger as the fill left it."""
-        rejected = filtered.rejected()
-        fits, ids, vector = self._fits, self.fleet.snapshot.pool_set_ids, self.fleet.ledger.vector
-        for name in filtered.eligible:
-            # Every state was fitted during the fill (it came up short), so this is a lookup.
-            result = fits.get((ids[name], vector(name))) or self._fit(name)
+        """Why every cluster took no more replicas, against the ledger as the fill left it.
+
+        Counted per state (clusters alike but for their names), so the cost
+        follows the number of distinct states, not of clusters; the
+        per-cluster detail is built only when the pass explains.
+        """
+        snapshot, ledger = self.fleet.snapshot, self.fleet.ledger
+        counts: Counter[str] = Counter()
+        for profile, verdict in enumerate(filtered.verdicts):
+            if verdict is not None:
+                counts[verdict.summary] += snapshot.profile_population[profile]
+        for (group, free), clusters in ledger.population.items():
+            if not filtered.pattern[snapshot.group_profile[group]]:
+                continue
+            result = self._fit_state(
+                snapshot.group_pool_set[group], free, snapshot.group_representative[group]
+            )
             if isinstance(result, ReasonTemplate):
-                rejected[name] = result
-        return Explanation(rejected=rejected)
+                counts[result.summary] += clusters
+        detail = None
+        if self.fleet.explain:
+            detail = filtered.rejected()
+            for name in filtered.eligible:
+                result = self._fit(name)
+                if isinstance(result, ReasonTemplate):
+                    detail[name] = result
+        return Explanation(
+            counts=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+            rejected=sum(counts.values()),
+            detail=detail,
+        )
 
 
 def _as_stamped(view: ReplicaView, held: str) -> Placement:

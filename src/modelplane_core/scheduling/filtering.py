@@ -60,6 +60,8 @@ class Eligibility:
     eligible: tuple[str, ...]
     # The verdict for each profile id of the snapshot (None: eligible).
     verdicts: tuple[ReasonTemplate | None, ...] = attrs.field(repr=False)
+    # Which profiles are eligible: filters with equal patterns admit the same clusters.
+    pattern: tuple[bool, ...] = attrs.field(repr=False)
     fleet: FleetSnapshot = attrs.field(eq=False, repr=False)
     eligible_set: frozenset[str] = attrs.field(
         default=attrs.Factory(lambda self: frozenset(self.eligible), takes_self=True),
@@ -121,10 +123,12 @@ def _filter(
         conflict if conflict is not None else ineligible(view, selector, cache, tolerations)
         for view in fleet.profiles
     )
-    eligible = tuple(
-        itertools.compress(fleet.names, (verdicts[p] is None for p in fleet.profile_ids))
+    pattern = tuple(v is None for v in verdicts)
+    eligible = fleet.eligible_by_pattern.get(
+        pattern,
+        lambda: tuple(itertools.compress(fleet.names, (pattern[p] for p in fleet.profile_ids))),
     )
-    return Eligibility(eligible=eligible, verdicts=verdicts, fleet=fleet)
+    return Eligibility(eligible=eligible, verdicts=verdicts, pattern=pattern, fleet=fleet)
 
 
 def selector_conflict(

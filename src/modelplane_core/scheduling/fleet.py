@@ -46,10 +46,16 @@ class FleetPass:
         cache: SchedulerCache | None = None,
         *,
         extra_replicas: Iterable[ReplicaView] = (),
+        explain: bool = False,
     ) -> None:
-        """A pass over ``fleet``; ``extra_replicas`` are running replicas it does not list yet."""
+        """A pass over ``fleet``; ``extra_replicas`` are running replicas it does not list yet.
+
+        With ``explain``, a short deployment's schedule also says why each
+        cluster took no more (``Schedule.reasons``); without, only the counts.
+        """
         self.snapshot = fleet
         self.cache = cache if cache is not None else SchedulerCache()
+        self.explain = explain
         self.ledger = fleet.ledger.copy()
         self._own: dict[tuple[str, str], tuple[ReplicaView, ...]] = {}
         for view in extra_replicas:
@@ -67,9 +73,11 @@ class FleetPass:
         clusters: Iterable[InferenceCluster | ClusterView],
         replicas: Iterable[ModelReplica | ReplicaView],
         cache: SchedulerCache | None = None,
+        *,
+        explain: bool = True,
     ) -> FleetPass:
         """A pass over a fleet built from scratch (a notebook, a one-off dry run)."""
-        return cls(snapshot(clusters, replicas), cache)
+        return cls(snapshot(clusters, replicas), cache, explain=explain)
 
     def replicas_of(self, namespace: str, deployment: str) -> tuple[ReplicaView, ...]:
         """The deployment's replicas as this pass knows them (its own placements, once made)."""
@@ -146,6 +154,7 @@ def schedule(
     footprint: CacheFootprint | None = None,
     *,
     cache: SchedulerCache | None = None,
+    explain: bool = True,
 ) -> Schedule:
-    """Place one deployment's replicas on the fleet. Pure: inputs are never modified."""
-    return FleetPass.of(clusters, replicas, cache).schedule(deployment, footprint)
+    """Place one deployment's replicas on the fleet, explained. Pure: inputs are never modified."""
+    return FleetPass.of(clusters, replicas, cache, explain=explain).schedule(deployment, footprint)

@@ -13,20 +13,35 @@ and the same free nodes fit alike), and reading it is one lookup. A release
 is recorded in :attr:`Ledger.grown`, in order: a cluster that could not take
 a replica earlier in a pass can only take one after it has grown, so a pass
 revisits just those clusters.
+
+Clusters also belong to a *group* (those the scheduler cannot tell apart but
+by name and free nodes: same filter profile, same pool set), and the ledger
+counts the clusters in each (group, free nodes) *state*: explaining a short
+deployment then costs one fit per state, not one per cluster.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
+
+State = tuple[int, tuple[int, ...]]  # (group, free nodes per pool)
 
 
 class Ledger:
     """Free nodes of every published pool; charges for pools not published cost nothing."""
 
-    __slots__ = ("_free", "_index", "grown")
+    __slots__ = ("_free", "_groups", "_index", "grown", "population")
 
-    def __init__(self, pools: Mapping[str, tuple[tuple[str, int], ...]]) -> None:
-        """``pools``: each cluster's (pool name, published nodes), in the cluster's pool order."""
+    def __init__(
+        self,
+        pools: Mapping[str, tuple[tuple[str, int], ...]],
+        groups: Mapping[str, int] | None = None,
+    ) -> None:
+        """``pools``: each cluster's (pool name, published nodes), in the cluster's pool order.
+
+        ``groups``: each cluster's group (default: all in group 0).
+        """
         self._index: dict[str, dict[str, int]] = {
             cluster: {name: i for i, (name, _) in enumerate(published)}
             for cluster, published in pools.items()
@@ -34,15 +49,25 @@ class Ledger:
         self._free: dict[str, tuple[int, ...]] = {
             cluster: tuple(nodes for _, nodes in published) for cluster, published in pools.items()
         }
+        self._groups: Mapping[str, int] = groups if groups is not None else dict.fromkeys(pools, 0)
+        self.population: Counter[State] = Counter(
+            (self._groups[cluster], free) for cluster, free in self._free.items()
+        )
         self.grown: list[str] = []
 
     def copy(self) -> Ledger:
         """An independent ledger with the same free nodes (sharing the fixed pool index)."""
         twin = object.__new__(Ledger)
         twin._index = self._index
+        twin._groups = self._groups
         twin._free = dict(self._free)
+        twin.population = self.population.copy()
         twin.grown = []
         return twin
+
+    def frozen(self) -> Mapping[str, tuple[int, ...]]:
+        """Every cluster's free nodes now (a copy: what an explanation reads later)."""
+        return dict(self._free)
 
     def free(self, cluster: str, pool: str) -> int:
         position = self._index.get(cluster, {}).get(pool)
@@ -73,5 +98,12 @@ class Ledger:
                 free[position] += sign * nodes
                 changed = True
         if changed:
+            group = self._groups[cluster]
+            left = (group, self._free[cluster])
+            if self.population[left] == 1:
+                del self.population[left]  # only occupied states are listed
+            else:
+                self.population[left] -= 1
             self._free[cluster] = tuple(free)
+            self.population[(group, self._free[cluster])] += 1
         return changed

@@ -8,7 +8,6 @@ reason templates shared by every cluster they apply to.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Literal
 
@@ -135,17 +134,22 @@ class ReasonTemplate:
 
 @attrs.frozen(kw_only=True)
 class Explanation:
-    """Why each cluster took no (more) replicas: a template per cluster, concrete on demand."""
+    """Why clusters took no (more) replicas: counts always, per-cluster detail when asked.
 
-    rejected: Mapping[str, ReasonTemplate] = attrs.field(factory=dict)
+    ``counts`` are clusters per short reason, most common first, as the
+    condition shows them; ``rejected`` is how many clusters have a reason. The
+    per-cluster ``detail`` (a template each, made concrete by :meth:`reasons`)
+    is kept only when the pass was asked to explain: building it costs a look
+    at every cluster, which a pass over a large fleet otherwise avoids.
+    """
+
+    counts: tuple[tuple[str, int], ...] = ()
+    rejected: int = 0
+    detail: Mapping[str, ReasonTemplate] | None = None
 
     def reasons(self) -> tuple[ClusterReason, ...]:
-        return tuple(self.rejected[name].at(name) for name in sorted(self.rejected))
-
-    def counts(self) -> list[tuple[str, int]]:
-        """Clusters per short reason, most common first (kube-scheduler's summary)."""
-        counts = Counter(template.summary for template in self.rejected.values())
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        detail = self.detail or {}
+        return tuple(detail[name].at(name) for name in sorted(detail))
 
 
 @attrs.frozen(kw_only=True)
@@ -180,7 +184,7 @@ class Schedule:
 
     @property
     def reasons(self) -> tuple[ClusterReason, ...]:
-        """Per-cluster detail, built on demand (empty unless the deployment is short)."""
+        """Per-cluster detail of a short deployment, when the pass was asked to explain."""
         return self.explanation.reasons()
 
     @property
@@ -198,7 +202,7 @@ class Schedule:
         if not self.shortfall:
             clusters = len({p.cluster for p in self.placements})
             return f"{head} on {clusters} cluster{'s' if clusters != 1 else ''}"
-        listed = ", ".join(f"{n} {text}" for text, n in self.explanation.counts())
-        available = self.clusters_considered - len(self.explanation.rejected)
+        listed = ", ".join(f"{n} {text}" for text, n in self.explanation.counts)
+        available = self.clusters_considered - self.explanation.rejected
         tail = f": {listed}" if listed else ""
         return f"{head}; {max(available, 0)}/{self.clusters_considered} clusters available{tail}"

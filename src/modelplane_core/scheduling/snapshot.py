@@ -44,11 +44,17 @@ class FleetSnapshot:
 
     __slots__ = (
         "clusters",
+        "eligible_by_pattern",
         "filters",
+        "group_pool_set",
+        "group_profile",
+        "group_representative",
+        "groups",
         "ledger",
         "names",
         "pool_set_ids",
         "profile_ids",
+        "profile_population",
         "profiles",
         "replicas",
     )
@@ -74,8 +80,25 @@ class FleetSnapshot:
         for cluster, profile in zip(self.clusters.values(), self.profile_ids, strict=True):
             first.setdefault(profile, cluster)
         self.profiles: tuple[ClusterView, ...] = tuple(first[i] for i in range(len(first)))
+        self.profile_population: tuple[int, ...] = tuple(
+            self.profile_ids.count(i) for i in range(len(first))
+        )
+        # Groups: clusters told apart only by name and free nodes (same profile, pool set).
+        pairs: dict[tuple[int, int], int] = {}
+        self.groups: Mapping[str, int] = {
+            name: pairs.setdefault((profile, self.pool_set_ids[name]), len(pairs))
+            for name, profile in zip(self.names, self.profile_ids, strict=True)
+        }
+        self.group_profile: tuple[int, ...] = tuple(profile for profile, _ in pairs)
+        self.group_pool_set: tuple[int, ...] = tuple(pool_set for _, pool_set in pairs)
+        # A cluster of each group: any of them stands for the group in a fit.
+        first_of: dict[int, str] = {}
+        for name, group in self.groups.items():
+            first_of.setdefault(group, name)
+        self.group_representative: tuple[str, ...] = tuple(first_of[g] for g in range(len(pairs)))
         self.ledger = Ledger(
-            {v.name: tuple((p.name, p.nodes) for p in v.pools) for v in self.clusters.values()}
+            {v.name: tuple((p.name, p.nodes) for p in v.pools) for v in self.clusters.values()},
+            self.groups,
         )
         grouped: dict[tuple[str, str], list[ReplicaView]] = defaultdict(list)
         for view in replicas:
@@ -86,8 +109,12 @@ class FleetSnapshot:
         self.replicas: Mapping[tuple[str, str], tuple[ReplicaView, ...]] = {
             key: tuple(sorted(views, key=lambda v: v.name)) for key, views in grouped.items()
         }
-        # The cluster filter depends on the clusters only: remembered per snapshot.
+        # The cluster filter depends on the clusters only: remembered per snapshot, and the
+        # eligible names per pattern of eligible profiles (filters mostly share a few).
         self.filters: Memo[Hashable, Eligibility] = Memo(FILTERS_PER_SNAPSHOT)
+        self.eligible_by_pattern: Memo[tuple[bool, ...], tuple[str, ...]] = Memo(
+            FILTERS_PER_SNAPSHOT
+        )
 
     def replicas_of(self, namespace: str, deployment: str) -> tuple[ReplicaView, ...]:
         return self.replicas.get((namespace, deployment), ())

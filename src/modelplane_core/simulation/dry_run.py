@@ -119,13 +119,17 @@ def footprint(
     return CacheFootprint.of(ref.name, caches.get((namespace, ref.name)))
 
 
-def dry_run(objects: Iterable[object], cache: SchedulerCache | None = None) -> DryRun:
+def dry_run(
+    objects: Iterable[object], cache: SchedulerCache | None = None, *, explain: bool = True
+) -> DryRun:
     """Schedule every ModelDeployment among ``objects`` against the rest of them.
 
     ``objects`` are typed API objects (anything else is ignored): InferenceClasses,
     InferenceClusters, ModelCaches, existing ModelReplicas and the deployments,
     which are scheduled in the order given. Pass a ``cache`` to reuse what an
-    earlier run learned (CEL outcomes, pool matching, fits).
+    earlier run learned (CEL outcomes, pool matching, fits). Without
+    ``explain``, a short deployment's schedule carries the reason counts but
+    not the per-cluster detail, which costs a look at every cluster.
     """
     cache = cache if cache is not None else SchedulerCache()
     items = list(objects)
@@ -144,7 +148,7 @@ def dry_run(objects: Iterable[object], cache: SchedulerCache | None = None) -> D
     replicas = [o for o in items if isinstance(o, ModelReplica)]
     deployments = [o for o in items if isinstance(o, ModelDeployment)]
     before = cache.cel_evaluations
-    schedules = schedule_in_order(deployments, clusters, replicas, caches, cache)
+    schedules = schedule_in_order(deployments, clusters, replicas, caches, cache, explain=explain)
     return DryRun(
         schedules=tuple(schedules),
         clusters=tuple(clusters),
@@ -159,7 +163,9 @@ def schedule_in_order(
     replicas: Sequence[ModelReplica],
     caches: Mapping[tuple[str, str], ModelCache],
     cache: SchedulerCache | None = None,
+    *,
+    explain: bool = True,
 ) -> list[Schedule]:
     """One fleet pass: each deployment is scheduled seeing the placements before it."""
-    fleet = FleetPass(snapshot(clusters, replicas), cache)
+    fleet = FleetPass(snapshot(clusters, replicas), cache, explain=explain)
     return [fleet.schedule(d, footprint(d, caches)) for d in deployments]
