@@ -75,11 +75,14 @@ class Fetched:
 
     def problems(self, cls: type[Any]) -> list[str]:
         """Why some fetched objects cannot be used as ``cls``, one message each."""
+        unreadable = [str(u) for u in self.unreadable]
+        if self._kind is cls or not self.items:
+            return unreadable
         kind = cls.__name__
         wrong = [
             f"{_label(item)} is not a {kind}" for item in self.items if not isinstance(item, cls)
         ]
-        return [str(u) for u in self.unreadable] + wrong
+        return unreadable + wrong
 
     def __len__(self) -> int:
         return len(self.items) + len(self.unreadable)

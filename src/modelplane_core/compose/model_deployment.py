@@ -46,6 +46,7 @@ from modelplane_core.compose.names import child_name
 from modelplane_core.compose.workloads.routing import replica_endpoint
 from modelplane_core.scheduling import (
     CacheFootprint,
+    ClusterView,
     FleetPass,
     Placement,
     Schedule,
@@ -53,7 +54,8 @@ from modelplane_core.scheduling import (
 )
 
 REQUIRE_CLUSTERS = "clusters"
-REQUIRE_REPLICAS = "replicas"
+REQUIRE_REPLICAS = "replicas"  # every ModelReplica of the fleet: the node ledger
+REQUIRE_OWN_REPLICAS = "own-replicas"  # only this deployment's: enough while it is settled
 REQUIRE_CACHE = "cache"
 
 SCHEDULED = "ReplicasScheduled"
@@ -74,15 +76,35 @@ def endpoint_key(cluster: str, index: int) -> str:
     return f"endpoint-{cluster}-{index}"
 
 
-def requirements(deployment: ModelDeployment) -> tuple[Requirement, ...]:
-    """Every cluster and replica of the fleet (the ledger needs them all), and the cache."""
+def requirements(deployment: ModelDeployment, *, fleet: bool = True) -> tuple[Requirement, ...]:
+    """Every cluster, the replicas, and the cache.
+
+    With ``fleet``, every replica of the fleet: placing a replica needs the
+    node ledger, which counts them all. Without, only this deployment's own:
+    a settled deployment (every replica placed) only retains and scales
+    down, which its own replicas decide, so a change to another deployment's
+    replicas neither has to be fetched for it nor has to wake it up (as
+    kube-scheduler requeues only unschedulable pods on cluster events).
+    """
+    name, namespace = deployment.metadata.name or "", deployment.metadata.namespace or "default"
+    replicas = (
+        Requirement(
+            key=REQUIRE_REPLICAS, api_version=API_VERSION, kind="ModelReplica", match_labels={}
+        )
+        if fleet
+        else Requirement(
+            key=REQUIRE_OWN_REPLICAS,
+            api_version=API_VERSION,
+            kind="ModelReplica",
+            match_labels={LABEL_DEPLOYMENT: name},
+            namespace=namespace,
+        )
+    )
     needed = [
         Requirement(
             key=REQUIRE_CLUSTERS, api_version=API_VERSION, kind="InferenceCluster", match_labels={}
         ),
-        Requirement(
-            key=REQUIRE_REPLICAS, api_version=API_VERSION, kind="ModelReplica", match_labels={}
-        ),
+        replicas,
     ]
     if deployment.spec.model_cache_ref is not None:
         needed.append(
@@ -100,12 +122,16 @@ def requirements(deployment: ModelDeployment) -> tuple[Requirement, ...]:
 def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> Composition:
     cache = cache if cache is not None else Cache()
     deployment = observed.composite
-    needed = requirements(deployment)
+    # Whole fleet if fetched; else this deployment's own replicas, if it has any running.
+    listed = observed.required_or_none(REQUIRE_REPLICAS)
+    complete = listed is not None or not observed.resources
+    if listed is None and not complete:
+        listed = observed.required_or_none(REQUIRE_OWN_REPLICAS)
+    needed = requirements(deployment, fleet=complete)
     problems = cache.problems(deployment)
     if problems:
         return hold_invalid(observed, SCHEDULED, problems, requirements=needed)
     fleet = observed.required_or_none(REQUIRE_CLUSTERS)
-    listed = observed.required_or_none(REQUIRE_REPLICAS)
     if fleet is None or listed is None:
         return hold_because(
             observed,
@@ -140,12 +166,34 @@ def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> 
         )
     replicas = listed.of(ModelReplica)
     footprint = _cache_footprint(deployment, observed)
-    snapshot = cache.scheduler.fleet.snapshot(clusters, replicas)
-    known = {(r.metadata.namespace, r.metadata.name) for r in own} - _listed_names(replicas)
-    extra = [replica_view(r) for r in own if (r.metadata.namespace, r.metadata.name) in known]
-    result = FleetPass(snapshot, cache.scheduler, extra_replicas=extra).schedule(
-        deployment, footprint.footprint
-    )
+    if complete:
+        snapshot = cache.scheduler.fleet.snapshot(clusters, replicas)
+        namespace = deployment.metadata.namespace or "default"
+        name = deployment.metadata.name or ""
+        known = {v.name for v in snapshot.replicas_of(namespace, name)}
+        extra = [replica_view(r) for r in own if r.metadata.name not in known]
+    else:
+        # The clusters alone are shared by every settled deployment; its replicas ride along.
+        snapshot = cache.scheduler.fleet.snapshot(clusters, ())
+        listed_names = {r.metadata.name for r in replicas}
+        extra = [
+            replica_view(r)
+            for r in (*replicas, *(o for o in own if o.metadata.name not in listed_names))
+        ]
+    result = FleetPass(
+        snapshot, cache.scheduler, extra_replicas=extra, complete=complete
+    ).schedule(deployment, footprint.footprint)
+    if result.needs_fleet:
+        return hold_because(
+            observed,
+            SCHEDULED,
+            "ResolvingFleet",
+            "placing replicas needs every ModelReplica of the fleet (the node ledger)",
+            waiting=True,
+            requirements=requirements(deployment, fleet=True),
+        )
+    if complete and not result.shortfall and observed.resources:
+        needed = requirements(deployment, fleet=False)  # settled: its own replicas suffice
     if result.invalid is not None:
         return hold_because(
             observed,
@@ -156,11 +204,7 @@ def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> 
         )
     running = {r.metadata.name: r for r in (*replicas, *own)} if result.holds else {}
     return _compose_schedule(
-        observed,
-        result,
-        _Fleet(clusters={c.metadata.name or "": c for c in clusters}, replicas=running),
-        footprint,
-        needed,
+        observed, result, _Fleet(clusters=snapshot.clusters, replicas=running), footprint, needed
     )
 
 
@@ -183,10 +227,6 @@ def _own_replicas(
         else:
             unreadable.append(f"composed ModelReplica {key!r} cannot be read")
     return own, unreadable
-
-
-def _listed_names(replicas: tuple[ModelReplica, ...]) -> set[tuple[str | None, str | None]]:
-    return {(r.metadata.namespace, r.metadata.name) for r in replicas}
 
 
 @attrs.frozen(kw_only=True)
@@ -216,9 +256,9 @@ def _cache_footprint(deployment: ModelDeployment, observed: Observed[ModelDeploy
 
 @attrs.frozen(kw_only=True)
 class _Fleet:
-    """The fleet objects composing reads: clusters by name, and running replicas by name."""
+    """What composing reads of the fleet: clusters' views by name, running replicas by name."""
 
-    clusters: Mapping[str, InferenceCluster]
+    clusters: Mapping[str, ClusterView]
     replicas: Mapping[str | None, ModelReplica]
 
 
@@ -262,7 +302,7 @@ def _compose_schedule(
         if not replica_ready:
             continue
         cluster = fleet.clusters.get(placement.cluster)
-        if cluster is None or not cluster.ready or not cluster.gateway_address:
+        if cluster is None or not cluster.serving:
             # Like Kubernetes' endpoints for pods on a NotReady node: the replica keeps
             # running, but is not routed to, and does not count as ready, until it serves.
             unavailable.append(placement.cluster)

@@ -75,14 +75,18 @@ class Cycle:
         )
         self.placements: dict[tuple[str, int], Placement] = {}
         self.dropped: list[Dropped] = []
+        self.needs_fleet = False
 
     def run(self, own: Iterable[ReplicaView]) -> Schedule:
         self._retain(own)
         self._scale_down()
         held = self._held_reason()
         explanation = Explanation()
-        if held is None:
-            explanation = self._fill()
+        if held is None and len(self.placements) < self.deployment.spec.replicas:
+            if self.fleet.complete:
+                explanation = self._fill()
+            else:
+                self.needs_fleet = True  # free capacity is unknown without the fleet
         meta = self.deployment.metadata
         return Schedule(
             deployment=f"{meta.namespace or 'default'}/{meta.name or ''}",
@@ -92,6 +96,7 @@ class Cycle:
             explanation=explanation,
             clusters_considered=len(self.fleet.snapshot.clusters),
             held=held,
+            needs_fleet=self.needs_fleet,
         )
 
     # -- reserve -------------------------------------------------------------------------
@@ -161,6 +166,13 @@ class Cycle:
                 self._reserve(placement)
             else:
                 growing.append((view, placement))
+        if growing and not self.fleet.complete:
+            # Whether a grown replica fits depends on free capacity: keep it as it was
+            # stamped until the whole fleet is seen.
+            self.needs_fleet = True
+            for view, _placement in growing:
+                self._reserve(_as_stamped(view, held=None))
+            return
         ledger = self.fleet.ledger
         for view, placement in sorted(growing, key=lambda vp: (vp[1].cluster, vp[1].index)):
             too_big = [
@@ -346,7 +358,7 @@ class Cycle:
         )
 
 
-def _as_stamped(view: ReplicaView, held: str) -> Placement:
+def _as_stamped(view: ReplicaView, held: str | None) -> Placement:
     """An existing replica exactly as stamped, charged what it was charged."""
     assert view.index is not None
     return Placement(

@@ -47,15 +47,21 @@ class FleetPass:
         *,
         extra_replicas: Iterable[ReplicaView] = (),
         explain: bool = False,
+        complete: bool = True,
     ) -> None:
         """A pass over ``fleet``; ``extra_replicas`` are running replicas it does not list yet.
 
         With ``explain``, a short deployment's schedule also says why each
         cluster took no more (``Schedule.reasons``); without, only the counts.
+        Without ``complete`` the snapshot holds only the deployment's own
+        replicas, not the fleet's: the pass retains and scales down, and
+        reports ``Schedule.needs_fleet`` instead of deciding anything that
+        depends on free capacity.
         """
         self.snapshot = fleet
         self.cache = cache if cache is not None else SchedulerCache()
         self.explain = explain
+        self.complete = complete
         self.ledger = fleet.ledger.copy()
         self._own: dict[tuple[str, str], tuple[ReplicaView, ...]] = {}
         for view in extra_replicas:

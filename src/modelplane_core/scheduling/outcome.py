@@ -173,6 +173,9 @@ class Schedule:
     held: str | None = None
     # Set when a selector does not compile; nothing was re-evaluated and placements are empty.
     invalid: InvalidSelector | None = None
+    # Set when the pass saw only the deployment's own replicas and the decision needs the
+    # fleet's capacity (new placements, or a replica grown); nothing was placed or grown.
+    needs_fleet: bool = False
 
     @property
     def placed(self) -> int:

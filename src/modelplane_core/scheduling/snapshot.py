@@ -132,46 +132,61 @@ def snapshot(
 
 
 class FleetCache:
-    """The views of the last fleet seen, so the next snapshot rebuilds only what changed."""
+    """The last few fleets seen, so the next snapshot rebuilds only what changed.
 
-    __slots__ = ("_clusters", "_last", "_lock", "_replicas")
+    A few, because callers alternate between fleets: a settled deployment
+    schedules against the clusters with its own replicas only, one placing
+    replicas against every replica of the fleet.
+    """
+
+    __slots__ = ("_clusters", "_lock", "_recent", "_replicas")
+
+    SLOTS = 4
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._clusters: dict[int, tuple[InferenceCluster, ClusterView]] = {}
         self._replicas: dict[int, tuple[ModelReplica, ReplicaView]] = {}
-        self._last: tuple[Sequence[object], Sequence[object], FleetSnapshot] | None = None
+        self._recent: list[tuple[Sequence[object], Sequence[object], FleetSnapshot]] = []
 
     def snapshot(
         self, clusters: Sequence[InferenceCluster], replicas: Sequence[ModelReplica]
     ) -> FleetSnapshot:
         """The snapshot of exactly these objects; equal to :func:`snapshot` of them."""
         with self._lock:
-            last = self._last
-            if last is not None and last[0] is clusters and last[1] is replicas:
-                return last[2]
-            self._clusters = _refreshed(self._clusters, clusters, cluster_view)
-            self._replicas = _refreshed(self._replicas, replicas, replica_view)
+            for seen_clusters, seen_replicas, built in self._recent:
+                if seen_clusters is clusters and seen_replicas is replicas:
+                    return built
+            cluster_views = _views(self._clusters, clusters, cluster_view)
+            replica_views = _views(self._replicas, replicas, replica_view)
             built = FleetSnapshot(
-                (self._clusters[id(c)][1] for c in clusters),
-                (self._replicas[id(r)][1] for r in replicas),
+                (cluster_views[id(c)][1] for c in clusters),
+                (replica_views[id(r)][1] for r in replicas),
             )
-            self._last = (clusters, replicas, built)
+            self._recent = [(clusters, replicas, built), *self._recent[: self.SLOTS - 1]]
+            # Keep the views of every object a remembered fleet holds, and only those.
+            self._clusters = _kept(cluster_views, (s[0] for s in self._recent))
+            self._replicas = _kept(replica_views, (s[1] for s in self._recent))
             return built
 
 
-def _refreshed(
+def _views(
     known: Mapping[int, tuple[Obj, V]], objects: Sequence[Obj], build: Callable[[Obj], V]
 ) -> dict[int, tuple[Obj, V]]:
-    """Views of ``objects`` by identity, reusing each one built for the very same object.
+    """``known`` plus views of ``objects``, reusing each one built for the very same object.
 
-    An entry holds its object, so an id is never reused while it is known; the
-    result holds only the current objects, so memory follows the fleet.
+    An entry holds its object, so an id is never reused while it is known.
     """
-    fresh: dict[int, tuple[Obj, V]] = {}
+    views = dict(known)
     for obj in objects:
-        entry = known.get(id(obj))
+        entry = views.get(id(obj))
         if entry is None or entry[0] is not obj:
-            entry = (obj, build(obj))
-        fresh[id(obj)] = entry
-    return fresh
+            views[id(obj)] = (obj, build(obj))
+    return views
+
+
+def _kept(
+    views: dict[int, tuple[Obj, V]], fleets: Iterable[Sequence[object]]
+) -> dict[int, tuple[Obj, V]]:
+    alive = {id(obj) for objects in fleets for obj in objects}
+    return {key: entry for key, entry in views.items() if key in alive}

@@ -24,6 +24,7 @@ from modelplane_core.compose.model_deployment import (
     READY,
     REQUIRE_CACHE,
     REQUIRE_CLUSTERS,
+    REQUIRE_OWN_REPLICAS,
     REQUIRE_REPLICAS,
     SCHEDULED,
 )
@@ -542,8 +543,71 @@ def test_an_unresolved_fleet_holds_the_live_replicas_and_asks_again(missing: str
     assert held.held
     assert keys(held) == keys(out)
     assert cond(held, SCHEDULED)[:2] == ("Unknown", "ResolvingFleet")
-    assert [r.key for r in held.requirements] == [REQUIRE_CLUSTERS, REQUIRE_REPLICAS]
+    # A deployment that runs asks for its own replicas first: enough unless it must place.
+    wanted = REQUIRE_REPLICAS if missing == REQUIRE_CLUSTERS else REQUIRE_OWN_REPLICAS
+    assert [r.key for r in held.requirements] == [REQUIRE_CLUSTERS, wanted]
     assert events(held) == []
+
+
+def own_only(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDeployment]:
+    """The inputs as fetched for the narrow requirement: this deployment's replicas only."""
+    listed = observed.required[REQUIRE_REPLICAS].items
+    mine = tuple(
+        r
+        for r in listed
+        if isinstance(r, api.ModelReplica)
+        and r.metadata.label_map.get(api.LABEL_DEPLOYMENT) == observed.composite.metadata.name
+    )
+    required = {k: v for k, v in observed.required.items() if k != REQUIRE_REPLICAS}
+    return attrs.evolve(observed, required={**required, REQUIRE_OWN_REPLICAS: mine})
+
+
+def test_a_settled_deployment_needs_only_its_own_replicas_and_widens_to_place() -> None:
+    other = deployment("other")
+    fleet = [cluster("a", pool(nodes=2)), cluster("b", pool(nodes=2))]
+    running, out = live(deployment("qwen", replicas=2), fleet)
+    settled = deployment_next_pass(running, out, ready=True)
+    # Settled with the whole fleet in view: next time, its own replicas are enough.
+    assert [r.key for r in compose(settled).requirements] == [
+        REQUIRE_CLUSTERS,
+        REQUIRE_OWN_REPLICAS,
+    ]
+    narrow = own_only(settled)
+    again = compose(narrow)
+    assert not again.held
+    assert again.to_dict()["resources"] == compose(settled).to_dict()["resources"]
+    assert [r.key for r in again.requirements] == [REQUIRE_CLUSTERS, REQUIRE_OWN_REPLICAS]
+    # Scaled up, it must place: with only its own replicas it holds and asks for the fleet.
+    scaled = attrs.evolve(
+        narrow,
+        composite=attrs.evolve(
+            narrow.composite, spec=attrs.evolve(narrow.composite.spec, replicas=3)
+        ),
+    )
+    held = compose(scaled)
+    assert held.held
+    assert keys(held) == keys(again)
+    assert cond(held, SCHEDULED)[:2] == ("Unknown", "ResolvingFleet")
+    assert [r.key for r in held.requirements] == [REQUIRE_CLUSTERS, REQUIRE_REPLICAS]
+    # With the fleet it places, seeing the other deployment's replica in the ledger.
+    taken = deployment_inputs(
+        other, fleet, replicas=[api.to_dict(r) for r in settled.required[REQUIRE_REPLICAS].items]
+    )
+    other_out = compose(taken)
+    with_fleet = attrs.evolve(
+        settled,
+        composite=scaled.composite,
+        required={
+            **settled.required,
+            REQUIRE_REPLICAS: (
+                *settled.required[REQUIRE_REPLICAS].items,
+                *(api.from_dict(r.manifest) for r in other_out.resources),
+            ),
+        },
+    )
+    placed = compose(with_fleet)
+    assert cond(placed, SCHEDULED)[:2] == ("True", "AllReplicasScheduled")
+    assert len([k for k in keys(placed) if k.startswith("replica-")]) == 3
 
 
 def test_an_unreadable_fleet_object_holds_and_names_it() -> None:
