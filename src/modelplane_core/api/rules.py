@@ -124,6 +124,12 @@ def _gang_needs_cache(spec: ModelDeploymentSpec) -> bool:
     return spec.model_cache_ref is not None or not any(e.is_gang for e in spec.engines)
 
 
+@check(ModelDeploymentSpec)
+def _replica_labels(spec: ModelDeploymentSpec, path: str) -> Iterator[FieldError]:
+    # They land on ModelReplicas, ModelEndpoints and pods, beside the managed ones.
+    yield from _label_errors(spec.replica_labels, join_path(path, "replicaLabels"), reserved=True)
+
+
 # --- engine and member shape ------------------------------------------------------
 
 _SHAPE_CEL = (

@@ -357,7 +357,9 @@ def _cache_condition(cache: CacheFootprint, unreadable: str | None) -> Condition
 
 
 def _labels(deployment: ModelDeployment, placement: Placement) -> dict[str, str]:
+    """The user's replica labels, then the managed ones (which win, as in a pod template)."""
     return {
+        **(deployment.spec.replica_labels or {}),
         LABEL_DEPLOYMENT: deployment.metadata.name or "",
         LABEL_CLUSTER: placement.cluster,
         LABEL_REPLICA_INDEX: str(placement.index),
