@@ -33,6 +33,8 @@ TEMPLATE_SPEC_FIELDS: Final = (
 LABELS_FIELD: Final = "replicaLabels"
 TEMPLATE_LABELS_PATH: Final = "spec.template.metadata.labels"
 _SEED_ONLY: Final = (*TEMPLATE_SPEC_FIELDS, LABELS_FIELD)
+# Where the seeds' layout writes them (replicaLabels just before engines).
+_SEED_ORDER: Final = (*TEMPLATE_SPEC_FIELDS[:-1], LABELS_FIELD, TEMPLATE_SPEC_FIELDS[-1])
 
 
 def layout_of(manifest: Mapping[str, Any]) -> Layout:
@@ -67,7 +69,7 @@ def read_layout(body: Mapping[str, Any]) -> tuple[dict[str, Any], Layout]:
     if not isinstance(template, Mapping):
         raise ValidationError([*errors, _not_an_object("spec.template", template)])
     errors.extend(_unknown(template, ("metadata", "spec"), "spec.template"))
-    canonical: dict[str, Any] = {k: v for k, v in spec.items() if k == "replicas"}
+    moved: dict[str, Any] = {}
     template_spec = template.get("spec")
     if template_spec is None:
         errors.append(FieldError("spec.template.spec", "required field is missing"))
@@ -75,16 +77,18 @@ def read_layout(body: Mapping[str, Any]) -> tuple[dict[str, Any], Layout]:
         errors.append(_not_an_object("spec.template.spec", template_spec))
     else:
         errors.extend(_unknown(template_spec, TEMPLATE_SPEC_FIELDS, "spec.template.spec"))
-        canonical.update((k, template_spec[k]) for k in TEMPLATE_SPEC_FIELDS if k in template_spec)
+        moved.update((k, template_spec[k]) for k in TEMPLATE_SPEC_FIELDS if k in template_spec)
     metadata = template.get("metadata")
     if isinstance(metadata, Mapping):
         errors.extend(_unknown(metadata, ("labels",), "spec.template.metadata"))
         if metadata.get("labels") is not None:
-            canonical[LABELS_FIELD] = metadata["labels"]
+            moved[LABELS_FIELD] = metadata["labels"]
     elif metadata is not None:
         errors.append(_not_an_object("spec.template.metadata", metadata))
     if errors:
         raise ValidationError(errors)
+    canonical = {k: v for k, v in spec.items() if k == "replicas"}
+    canonical.update((k, moved[k]) for k in _SEED_ORDER if k in moved)
     return {**body, "spec": canonical}, "template"
 
 
@@ -151,7 +155,8 @@ _LABEL_RULES: Final = (
         "label keys must be valid Kubernetes label keys",
     ),
     (
-        "!has(self.{f}) || self.{f}.all(k, k.split('/')[0].size() <= 253)",
+        # Standard CEL only (no strings extension), so every CEL engine can check it.
+        "!has(self.{f}) || self.{f}.all(k, k.matches('^([^/]{{1,253}}/)?[^/]+$'))",
         "label key prefixes must be DNS subdomains of at most 253 characters",
     ),
     (

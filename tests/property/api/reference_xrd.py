@@ -84,6 +84,16 @@ def reference_problems(manifest: Mapping[str, Any]) -> list[Rejection]:
     schema = reference_schema(api_version, kind)
     if schema is None:
         return [Rejection("kind", "the reference serves no such kind")]
+    return schema_problems(manifest, schema, _validator(api_version, kind))
+
+
+def schema_problems(
+    manifest: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    validator: jsonschema.Draft7Validator | None = None,
+) -> list[Rejection]:
+    """Every reason an API server serving ``schema`` would refuse to create ``manifest``."""
+    validator = validator or jsonschema.Draft7Validator(_to_jsonschema(schema))
     body = {k: copy.deepcopy(v) for k, v in manifest.items() if k in ("spec", "status")}
     unknown = [
         Rejection(key, "unknown field")
@@ -95,7 +105,7 @@ def reference_problems(manifest: Mapping[str, Any]) -> list[Rejection]:
         return unknown
     _prune_nulls(body, schema)
     _apply_defaults(body, schema)
-    structural = list(_structural_errors(body, schema, _validator(api_version, kind)))
+    structural = list(_structural_errors(body, schema, validator))
     if structural:
         return structural
     return list(_rule_errors(body, schema, ""))
