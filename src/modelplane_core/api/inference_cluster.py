@@ -242,7 +242,17 @@ class GpuPool:
     """A pool as the scheduler sees it: node count and the devices of each node."""
 
     name: str = attrs.field(metadata=describe(doc="Pool name, matching spec.nodePools[].name."))
-    nodes: int | None = attrs.field(default=None, metadata=describe(doc="Nodes in the pool."))
+    nodes: int | None = attrs.field(
+        default=None, metadata=describe(doc="Nodes the pool is sized to now (its nodeCount).")
+    )
+    max_nodes: int | None = attrs.field(
+        default=None,
+        metadata=describe(
+            doc="For an autoscaled pool, the most nodes its autoscaler may scale it to "
+            "(its maxNodeCount); absent for a fixed-size pool. A pool with 0 nodes and "
+            "maxNodes above 0 scales up from zero when replicas need it."
+        ),
+    )
     devices: tuple[Device, ...] | None = attrs.field(
         default=None,
         metadata=describe(max_items=16, list_map_keys=("name",), doc="Devices from the class."),

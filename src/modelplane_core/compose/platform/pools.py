@@ -6,9 +6,11 @@ cluster's spec and its InferenceClasses, and none of them can drift.
 
 Rules (each decision is reported as a :class:`PoolProblem` naming the pool and field):
 
-* ``nodes`` is ``nodeCount``: the nodes the pool is sized to now. ``maxNodeCount``
-  is what an autoscaler *may* add later; promising it would let the scheduler
-  place replicas on nodes that do not exist.
+* ``nodes`` is ``nodeCount``: the nodes the pool is sized to now. For an
+  autoscaled pool ``maxNodes`` is its ``maxNodeCount``, what an autoscaler *may*
+  add later: published beside ``nodes`` rather than in place of it, so the
+  scheduler can tell capacity that exists from capacity a scale-up would bring
+  (a pool scaled to zero has ``nodes: 0`` and ``maxNodes`` above it).
 * ``devices`` are the class's devices, copied verbatim.
 * A pool is withheld (not published) when its class is missing, unreadable or
   publishes an invalid device contract, when its own fields are invalid, when
@@ -17,7 +19,8 @@ Rules (each decision is reported as a :class:`PoolProblem` naming the pool and f
   for the cloud, no zones, a size outside its bounds, the reserved name
   ``system``). The other pools are published regardless.
 * A pool with ``nodeCount: 0`` is published with ``nodes: 0``: it exists and
-  hosts nothing until it is scaled up, which is worth saying but not an error.
+  hosts nothing until it is scaled up (by its autoscaler, when it has one),
+  which is worth saying but not an error.
 
 Nothing here raises: every input, however malformed, yields pools and problems.
 """
@@ -92,7 +95,10 @@ class PoolReview:
     def gpu_pools(self) -> tuple[GpuPool, ...]:
         return tuple(
             GpuPool(
-                name=a.pool.name, nodes=a.pool.node_count, devices=a.inference_class.spec.devices
+                name=a.pool.name,
+                nodes=a.pool.node_count,
+                max_nodes=a.pool.max_node_count,
+                devices=a.inference_class.spec.devices,
             )
             for a in self.accepted
         )
@@ -186,13 +192,7 @@ def review_pools(
             continue
         accepted.append(AcceptedPool(index=index, pool=pool, inference_class=inference_class))
         if pool.node_count == 0:
-            problems.append(
-                problem(
-                    "nodeCount",
-                    "the pool has 0 nodes, so it hosts no replicas until nodeCount is raised",
-                    published=True,
-                )
-            )
+            problems.append(problem("nodeCount", _empty_pool_notice(pool), published=True))
     return PoolReview(accepted=tuple(accepted), problems=tuple(problems))
 
 
@@ -210,6 +210,15 @@ def with_published_pools(
     pools, _ = publish_pools(cluster.spec, classes, unreadable=unreadable)
     status = cluster.status or InferenceClusterStatus()
     return attrs.evolve(cluster, status=attrs.evolve(status, gpu_pools=pools))
+
+
+def _empty_pool_notice(pool: NodePool) -> str:
+    if pool.max_node_count:
+        return (
+            f"the pool has 0 nodes now; its autoscaler adds up to {pool.max_node_count} "
+            "when replicas are placed on it"
+        )
+    return "the pool has 0 nodes, so it hosts no replicas until nodeCount is raised"
 
 
 @attrs.frozen
