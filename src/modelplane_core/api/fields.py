@@ -143,3 +143,6 @@ DNS_SUBDOMAIN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-
 DNS_SUBDOMAIN_HINT: Final = (
     "a DNS subdomain: dot-separated DNS labels of lowercase letters, digits and '-'"
 )
+# AKS node pool names: Linux pools take 1-12 lowercase letters and digits.
+AKS_POOL_NAME: Final = r"^[a-z][a-z0-9]{0,11}$"
+AKS_POOL_NAME_HINT: Final = "1 to 12 lowercase letters and digits, starting with a letter"

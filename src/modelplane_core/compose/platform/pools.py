@@ -27,12 +27,14 @@ Nothing here raises: every input, however malformed, yields pools and problems.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Final
 
 import attrs
 
 from modelplane_core.api.errors import FieldError, index_path, join_path
+from modelplane_core.api.fields import AKS_POOL_NAME, AKS_POOL_NAME_HINT
 from modelplane_core.api.inference_class import InferenceClass
 from modelplane_core.api.inference_cluster import (
     GpuPool,
@@ -45,9 +47,15 @@ from modelplane_core.api.validation import validate_value
 from modelplane_core.compose.platform.device_contract import device_problems
 
 SYSTEM_POOL_NAME: Final = "system"
-PROVISIONED_SOURCES: Final = frozenset({"GKE", "EKS", "Nebius"})
+PROVISIONED_SOURCES: Final = frozenset({"GKE", "EKS", "AKS", "Nebius", "Vultr"})
 # The provisioning block each provisioned source reads from a class.
-RECIPE_FIELD: Final = {"GKE": "gke", "EKS": "eks", "Nebius": "nebius"}
+RECIPE_FIELD: Final = {
+    "GKE": "gke",
+    "EKS": "eks",
+    "AKS": "aks",
+    "Nebius": "nebius",
+    "Vultr": "vultr",
+}
 # Clouds whose GPU capacity is zonal: a pool must say which zones it may use.
 ZONAL_SOURCES: Final = frozenset({"GKE", "EKS"})
 MAX_PROVISIONED_NODES: Final = 1000
@@ -266,6 +274,10 @@ def _provisioning_problems(source: str, pool: NodePool) -> list[tuple[str, str]]
         )
     if source in ZONAL_SOURCES and not pool.zones:
         found.append(("zones", f"{source} GPU pools must list the zones they may use"))
+    if source == "AKS" and not re.match(AKS_POOL_NAME, pool.name):
+        found.append(("name", f"an AKS node pool name is {AKS_POOL_NAME_HINT}"))
+    if source == "Vultr" and pool.node_count == 0:
+        found.append(("nodeCount", "a VKE node pool runs at least one node"))
     largest = max(pool.node_count, pool.max_node_count or 0, pool.min_node_count or 0)
     if largest > MAX_PROVISIONED_NODES:
         found.append(
