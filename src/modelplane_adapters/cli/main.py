@@ -21,6 +21,7 @@ from modelplane_core import __version__
 # the parser stays cheap for `modelplane version`.
 SUBCOMMANDS = (
     "validate_cmd",
+    "convert_cmd",
     "cel_cmd",
     "schedule_cmd",
     "render_cmd",

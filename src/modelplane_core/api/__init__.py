@@ -25,6 +25,7 @@ from modelplane_core.api.documents import (
 from modelplane_core.api.errors import FieldError, ValidationError
 from modelplane_core.api.inference_class import (
     Accelerator,
+    AKSProvisioning,
     EKSProvisioning,
     GKEProvisioning,
     InferenceClass,
@@ -32,8 +33,10 @@ from modelplane_core.api.inference_class import (
     InferenceClassStatus,
     NebiusProvisioning,
     Provisioning,
+    VultrProvisioning,
 )
 from modelplane_core.api.inference_cluster import (
+    AKSClusterSettings,
     CacheStorageStatus,
     CapacityBlock,
     ClusterSourceSpec,
@@ -53,6 +56,7 @@ from modelplane_core.api.inference_cluster import (
     NebiusClusterSettings,
     NodePool,
     ProviderConfigReference,
+    VultrClusterSettings,
 )
 from modelplane_core.api.inference_gateway import (
     InferenceGateway,
@@ -62,8 +66,12 @@ from modelplane_core.api.inference_gateway import (
     TraefikSettings,
 )
 from modelplane_core.api.infrastructure import (
+    AKSCluster,
+    AKSClusterSpec,
+    AKSNodePool,
     CloudCacheStatus,
     CloudClusterStatus,
+    CloudCredentials,
     ClusterSecret,
     EKSCluster,
     EKSClusterSpec,
@@ -79,6 +87,9 @@ from modelplane_core.api.infrastructure import (
     ServingStackStatus,
     StackGateway,
     StackVersions,
+    VultrCluster,
+    VultrClusterSpec,
+    VultrNodePool,
 )
 from modelplane_core.api.meta import (
     API_VERSION,
@@ -165,6 +176,11 @@ __all__ = [
     "LABEL_DEPLOYMENT",
     "LABEL_POOL",
     "LABEL_REPLICA_INDEX",
+    "AKSCluster",
+    "AKSClusterSettings",
+    "AKSClusterSpec",
+    "AKSNodePool",
+    "AKSProvisioning",
     "Accelerator",
     "AnyObject",
     "CacheClusterStatus",
@@ -173,6 +189,7 @@ __all__ = [
     "CapacityBlock",
     "CloudCacheStatus",
     "CloudClusterStatus",
+    "CloudCredentials",
     "ClusterSecret",
     "ClusterSourceSpec",
     "Condition",
@@ -270,6 +287,11 @@ __all__ = [
     "TraefikSettings",
     "Unstructured",
     "ValidationError",
+    "VultrCluster",
+    "VultrClusterSettings",
+    "VultrClusterSpec",
+    "VultrNodePool",
+    "VultrProvisioning",
     "WorkerSpec",
     "YamlDocument",
     "YamlSyntaxError",

@@ -25,7 +25,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from modelplane_core.api.errors import FieldError, ValidationError, index_path, join_path, key_path
-from modelplane_core.api.fields import is_required, wire_name
+from modelplane_core.api.fields import constraints_of, is_required, wire_fields, wire_name
 
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
-def _shown(value: object) -> str:
+def shown_value(value: object) -> str:
     """A wrong value as a message shows it: its JSON type, and the value itself if a scalar."""
     if value is None or isinstance(value, list | tuple | Mapping):
         return _json_type(value)
@@ -60,7 +60,7 @@ def _shown(value: object) -> str:
 
 def _structure_str(value: object, _: type) -> str:
     if not isinstance(value, str):
-        raise _WireTypeError(f"expected a string, got {_shown(value)}")
+        raise _WireTypeError(f"expected a string, got {shown_value(value)}")
     return value
 
 
@@ -68,17 +68,17 @@ def _structure_int(value: object, _: type) -> int:
     # Integral floats are accepted because JSON (and protobuf Struct) cannot tell 2
     # from 2.0; anything that would lose information is rejected.
     if isinstance(value, bool):
-        raise _WireTypeError(f"expected an integer, got {_shown(value)}")
+        raise _WireTypeError(f"expected an integer, got {shown_value(value)}")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    raise _WireTypeError(f"expected an integer, got {_shown(value)}")
+    raise _WireTypeError(f"expected an integer, got {shown_value(value)}")
 
 
 def _structure_bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
-        raise _WireTypeError(f"expected a boolean (true or false), got {_shown(value)}")
+        raise _WireTypeError(f"expected a boolean (true or false), got {shown_value(value)}")
     return value
 
 
@@ -116,7 +116,7 @@ def _make_converter() -> cattrs.Converter:
 
         def structure(value: object, t: Any) -> Any:
             if not isinstance(value, list | tuple):
-                raise _WireTypeError(f"expected an array, got {_shown(value)}")
+                raise _WireTypeError(f"expected an array, got {shown_value(value)}")
             return inner(value, t)
 
         return structure
@@ -126,24 +126,29 @@ def _make_converter() -> cattrs.Converter:
 
         def structure(value: object, t: Any) -> Any:
             if not isinstance(value, Mapping):
-                raise _WireTypeError(f"expected an object, got {_shown(value)}")
+                raise _WireTypeError(f"expected an object, got {shown_value(value)}")
             return inner(value, t)
 
         return structure
 
     def class_factory(cls: type) -> Callable[[Any, Any], Any]:
-        renames: dict[str, Any] = {a.name: override(rename=wire_name(a)) for a in attrs.fields(cls)}
+        renames: dict[str, Any] = {
+            a.name: override(omit=True)
+            if constraints_of(a).internal
+            else override(rename=wire_name(a))
+            for a in attrs.fields(cls)
+        }
         inner: Callable[[Any, Any], Any] = make_dict_structure_fn(
             cls, converter, _cattrs_forbid_extra_keys=True, **renames
         )
         # Like the API server, a null in a field that has a default (or is optional)
         # means "not set": the server prunes it and applies the default. A null in a
         # required field stays, so it is reported as the wrong type.
-        defaulted = frozenset(wire_name(a) for a in attrs.fields(cls) if not is_required(a))
+        defaulted = frozenset(wire_name(a) for a in wire_fields(cls) if not is_required(a))
 
         def structure(value: object, t: Any) -> Any:
             if not isinstance(value, Mapping):
-                raise _WireTypeError(f"expected an object, got {_shown(value)}")
+                raise _WireTypeError(f"expected an object, got {shown_value(value)}")
             if any(value[k] is None for k in defaulted.intersection(value)):
                 value = {k: v for k, v in value.items() if v is not None or k not in defaulted}
             return inner(value, t)
@@ -152,7 +157,9 @@ def _make_converter() -> cattrs.Converter:
 
     def class_unstructure_factory(cls: type) -> Callable[[Any], Any]:
         overrides: dict[str, Any] = {
-            a.name: override(rename=wire_name(a), omit_if_default=a.default is None)
+            a.name: override(omit=True)
+            if constraints_of(a).internal
+            else override(rename=wire_name(a), omit_if_default=a.default is None)
             for a in attrs.fields(cls)
         }
         return make_dict_unstructure_fn(cls, converter, **overrides)
@@ -189,7 +196,7 @@ def _field_errors(exc: BaseException, path: str, cls: Any) -> list[FieldError]:
 
 @functools.cache
 def _wire_names(cls: type) -> dict[str, str]:
-    return {a.name: wire_name(a) for a in attrs.fields(cls)}
+    return {a.name: wire_name(a) for a in wire_fields(cls)}
 
 
 @functools.cache

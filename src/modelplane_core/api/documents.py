@@ -11,7 +11,9 @@ import attrs
 # Registers every kind's cross-field rules; imported for that effect.
 from modelplane_core.api import rules as _rules  # noqa: F401
 from modelplane_core.api.codec import structure, unstructure
+from modelplane_core.api.deployment_layout import path_in_layout, read_layout, write_layout
 from modelplane_core.api.errors import FieldError, ValidationError
+from modelplane_core.api.model_deployment import Layout, ModelDeployment
 from modelplane_core.api.registry import (
     Resource,
     class_for_kind,
@@ -70,7 +72,23 @@ def from_dict(data: object) -> Resource:
     if cls is None:
         raise ValidationError([_unknown_kind(str(api_version), str(kind))])
     body = {k: v for k, v in data.items() if k not in ("apiVersion", "kind")}
+    if cls is ModelDeployment:
+        return _deployment(body)
     return structure(body, cls)
+
+
+def _deployment(body: Mapping[str, Any]) -> ModelDeployment:
+    """Read either layout into the seeds' shape; errors name the fields as written."""
+    canonical, layout = read_layout(body)
+    try:
+        deployment = structure(canonical, ModelDeployment)
+    except ValidationError as exc:
+        raise ValidationError(_in_layout(exc.errors, layout)) from exc
+    return attrs.evolve(deployment, layout=layout) if layout != "engines" else deployment
+
+
+def _in_layout(errors: Iterable[FieldError], layout: Layout) -> list[FieldError]:
+    return [FieldError(path_in_layout(e.path, layout), e.message) for e in errors]
 
 
 def _unknown_kind(api_version: str, kind: str) -> FieldError:
@@ -105,6 +123,8 @@ def to_dict(obj: AnyObject) -> dict[str, Any]:
     info = type(obj).kind_info
     encoded: dict[str, Any] = {"apiVersion": info.api_version, "kind": info.kind}
     encoded.update(unstructure(obj))
+    if isinstance(obj, ModelDeployment):
+        return write_layout(encoded, obj.layout)
     return encoded
 
 
@@ -117,7 +137,10 @@ def validate(obj: AnyObject) -> list[FieldError]:
     if isinstance(obj, Unstructured):
         return []
     resource: Any = obj
-    return [*metadata_errors(resource, resource.metadata), *validate_value(resource)]
+    problems = [*metadata_errors(resource, resource.metadata), *validate_value(resource)]
+    if isinstance(obj, ModelDeployment):
+        return list(_in_layout(problems, obj.layout))
+    return problems
 
 
 def load_yaml(text: str) -> list[AnyObject]:

@@ -42,6 +42,9 @@ class Constraints:
     # Bounds on each string item of a list field (e.g. zones).
     item_min_length: int | None = None
     item_max_length: int | None = None
+    # Kept on the Python object only: never on the wire, in the schema or validated
+    # (e.g. which of two accepted wire layouts an object was read from).
+    internal: bool = False
 
     def compiled_pattern(self) -> re.Pattern[str] | None:
         return _compile(self.pattern) if self.pattern else None
@@ -76,6 +79,7 @@ def describe(
     preserve_unknown: bool = False,
     item_min_length: int | None = None,
     item_max_length: int | None = None,
+    internal: bool = False,
 ) -> dict[str, Constraints]:
     """Field metadata for ``attrs.field(metadata=describe(...))``.
 
@@ -101,6 +105,7 @@ def describe(
             preserve_unknown=preserve_unknown,
             item_min_length=item_min_length,
             item_max_length=item_max_length,
+            internal=internal,
         )
     }
 
@@ -108,6 +113,11 @@ def describe(
 def constraints_of(attribute: attrs.Attribute[Any]) -> Constraints:
     found = attribute.metadata.get(META_KEY)
     return found if isinstance(found, Constraints) else Constraints()
+
+
+def wire_fields(cls: type) -> tuple[attrs.Attribute[Any], ...]:
+    """The fields of ``cls`` that travel on the wire (every field but internal ones)."""
+    return tuple(a for a in attrs.fields(cls) if not constraints_of(a).internal)
 
 
 def camel(name: str) -> str:
@@ -133,3 +143,6 @@ DNS_SUBDOMAIN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-
 DNS_SUBDOMAIN_HINT: Final = (
     "a DNS subdomain: dot-separated DNS labels of lowercase letters, digits and '-'"
 )
+# AKS node pool names: Linux pools take 1-12 lowercase letters and digits.
+AKS_POOL_NAME: Final = r"^[a-z][a-z0-9]{0,11}$"
+AKS_POOL_NAME_HINT: Final = "1 to 12 lowercase letters and digits, starting with a letter"

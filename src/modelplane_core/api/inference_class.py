@@ -14,7 +14,7 @@ from modelplane_core.api.devices import Device
 from modelplane_core.api.fields import describe
 from modelplane_core.api.meta import API_VERSION, Condition, HasKindInfo, KindInfo, ObjectMeta
 
-Provider = Literal["GKE", "EKS", "Nebius"]
+Provider = Literal["GKE", "EKS", "AKS", "Nebius", "Vultr"]
 
 
 @attrs.frozen(kw_only=True)
@@ -50,6 +50,31 @@ class EKSProvisioning:
 
 
 @attrs.frozen(kw_only=True)
+class AKSProvisioning:
+    vm_size: str = attrs.field(
+        metadata=describe(min_length=1, doc="Azure VM size, e.g. Standard_NC24ads_A100_v4.")
+    )
+    disk_size_gb: int = attrs.field(
+        default=100, metadata=describe(minimum=10, doc="OS disk size in GB.")
+    )
+    accelerator: Accelerator = attrs.field(
+        metadata=describe(doc="GPUs each VM carries (informational).")
+    )
+
+
+@attrs.frozen(kw_only=True)
+class VultrProvisioning:
+    plan: str = attrs.field(
+        metadata=describe(
+            min_length=1, max_length=63, doc="Vultr plan ID, e.g. vcg-l40s-16c-180g-48vram."
+        )
+    )
+    accelerator: Accelerator = attrs.field(
+        metadata=describe(doc="GPUs each node carries (informational).")
+    )
+
+
+@attrs.frozen(kw_only=True)
 class NebiusProvisioning:
     platform: str = attrs.field(
         metadata=describe(min_length=1, max_length=63, doc="Nebius platform, e.g. gpu-h100-sxm.")
@@ -78,8 +103,14 @@ class Provisioning:
     eks: EKSProvisioning | None = attrs.field(
         default=None, metadata=describe(doc="Recipe for EKS node groups.")
     )
+    aks: AKSProvisioning | None = attrs.field(
+        default=None, metadata=describe(doc="Recipe for AKS node pools.")
+    )
     nebius: NebiusProvisioning | None = attrs.field(
         default=None, metadata=describe(doc="Recipe for Nebius node groups.")
+    )
+    vultr: VultrProvisioning | None = attrs.field(
+        default=None, metadata=describe(doc="Recipe for Vultr node pools.")
     )
 
 

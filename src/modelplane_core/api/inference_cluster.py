@@ -1,7 +1,7 @@
 """InferenceCluster: a Kubernetes cluster offering GPU pools to the fleet.
 
-Its spec says where the cluster comes from (provisioned on GKE/EKS/Nebius, or
-an existing one) and which pools it has; its status publishes ``gpuPools``,
+Its spec says where the cluster comes from (provisioned on GKE, EKS, AKS,
+Nebius or Vultr, or an existing one) and which pools it has; its status publishes ``gpuPools``,
 the only view of capacity the scheduler reads.
 """
 
@@ -13,6 +13,7 @@ import attrs
 
 from modelplane_core.api.devices import Device
 from modelplane_core.api.fields import DNS_LABEL, DNS_LABEL_HINT, describe
+from modelplane_core.api.infrastructure import CloudCredentials, credentials_metadata
 from modelplane_core.api.meta import (
     API_VERSION,
     Condition,
@@ -24,7 +25,7 @@ from modelplane_core.api.meta import (
     find_condition,
 )
 
-ClusterSource = Literal["GKE", "EKS", "Nebius", "Existing"]
+ClusterSource = Literal["GKE", "EKS", "AKS", "Nebius", "Vultr", "Existing"]
 IdentityType = Literal[
     "GoogleApplicationCredentials", "AWSWebIdentityCredentials", "NebiusServiceAccountCredentials"
 ]
@@ -83,14 +84,22 @@ class ExistingCluster:
 
 @attrs.frozen(kw_only=True)
 class GKEClusterSettings:
-    project: str = attrs.field(
-        metadata=describe(min_length=6, max_length=30, doc="GCP project ID.")
+    project: str | None = attrs.field(
+        default=None,
+        metadata=describe(
+            min_length=6,
+            max_length=30,
+            doc="GCP project ID; omitted, the project of the credentials' provider config.",
+        ),
     )
     region: str = attrs.field(
         metadata=describe(min_length=1, max_length=32, doc="GCP region, e.g. us-central1.")
     )
     kubernetes_version: str = attrs.field(
         default="1.35", metadata=describe(doc="GKE Kubernetes version.")
+    )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("GCP")
     )
 
 
@@ -102,12 +111,45 @@ class EKSClusterSettings:
     kubernetes_version: str = attrs.field(
         default="1.36", metadata=describe(doc="EKS Kubernetes version.")
     )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("AWS")
+    )
+
+
+@attrs.frozen(kw_only=True)
+class AKSClusterSettings:
+    location: str = attrs.field(
+        metadata=describe(min_length=1, max_length=32, doc="Azure region, e.g. westeurope.")
+    )
+    kubernetes_version: str = attrs.field(
+        default="1.34", metadata=describe(doc="AKS Kubernetes version.")
+    )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("Azure")
+    )
 
 
 @attrs.frozen(kw_only=True)
 class NebiusClusterSettings:
     kubernetes_version: str = attrs.field(
         default="1.34", metadata=describe(doc="mk8s Kubernetes version.")
+    )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("Nebius")
+    )
+
+
+@attrs.frozen(kw_only=True)
+class VultrClusterSettings:
+    region: str = attrs.field(
+        metadata=describe(min_length=1, max_length=32, doc="Vultr region, e.g. ewr.")
+    )
+    kubernetes_version: str = attrs.field(
+        default="v1.36.1+3",
+        metadata=describe(doc="Exact VKE version, including its build suffix."),
+    )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("Vultr")
     )
 
 
@@ -125,8 +167,14 @@ class ClusterSourceSpec:
     eks: EKSClusterSettings | None = attrs.field(
         default=None, metadata=describe(doc="Required when source is EKS.")
     )
+    aks: AKSClusterSettings | None = attrs.field(
+        default=None, metadata=describe(doc="Required when source is AKS.")
+    )
     nebius: NebiusClusterSettings | None = attrs.field(
         default=None, metadata=describe(doc="Required when source is Nebius.")
+    )
+    vultr: VultrClusterSettings | None = attrs.field(
+        default=None, metadata=describe(doc="Required when source is Vultr.")
     )
 
 
@@ -153,10 +201,12 @@ class InfiniBandSettings:
 @attrs.frozen(kw_only=True)
 class Fabric:
     type: FabricType = attrs.field(
-        default="None", metadata=describe(doc="None (TCP), EFA (EKS) or InfiniBand (Nebius).")
+        default="None",
+        metadata=describe(doc="None (TCP), EFA (EKS) or InfiniBand (Nebius and AKS)."),
     )
     infiniband: InfiniBandSettings | None = attrs.field(
-        default=None, metadata=describe(doc="Required when type is InfiniBand.")
+        default=None,
+        metadata=describe(doc="Required when type is InfiniBand on Nebius; not used on AKS."),
     )
 
 
@@ -242,7 +292,17 @@ class GpuPool:
     """A pool as the scheduler sees it: node count and the devices of each node."""
 
     name: str = attrs.field(metadata=describe(doc="Pool name, matching spec.nodePools[].name."))
-    nodes: int | None = attrs.field(default=None, metadata=describe(doc="Nodes in the pool."))
+    nodes: int | None = attrs.field(
+        default=None, metadata=describe(doc="Nodes the pool is sized to now (its nodeCount).")
+    )
+    max_nodes: int | None = attrs.field(
+        default=None,
+        metadata=describe(
+            doc="For an autoscaled pool, the most nodes its autoscaler may scale it to "
+            "(its maxNodeCount); absent for a fixed-size pool. A pool with 0 nodes and "
+            "maxNodes above 0 scales up from zero when replicas need it."
+        ),
+    )
     devices: tuple[Device, ...] | None = attrs.field(
         default=None,
         metadata=describe(max_items=16, list_map_keys=("name",), doc="Devices from the class."),

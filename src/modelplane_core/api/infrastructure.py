@@ -6,11 +6,11 @@ software pieces are separately observable and separately reconciled.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
-from modelplane_core.api.fields import describe
+from modelplane_core.api.fields import AKS_POOL_NAME, AKS_POOL_NAME_HINT, describe
 from modelplane_core.api.meta import (
     INFRA_API_VERSION,
     Condition,
@@ -28,6 +28,35 @@ SecretType = Literal[
 ]
 PoolRole = Literal["System", "GPU"]
 ListenerProtocol = Literal["HTTP", "TCP"]
+CredentialsKind = Literal["ProviderConfig", "ClusterProviderConfig"]
+
+
+@attrs.frozen(kw_only=True)
+class CloudCredentials:
+    """Which provider config authenticates the cloud API calls that build a cluster."""
+
+    type: CredentialsKind = attrs.field(
+        default="ClusterProviderConfig",
+        metadata=describe(
+            doc="A namespaced ProviderConfig (in modelplane-system) or a ClusterProviderConfig."
+        ),
+    )
+    name: str = attrs.field(
+        default="default",
+        metadata=describe(min_length=1, max_length=253, doc="Name of the provider config."),
+    )
+
+    def as_ref(self) -> dict[str, str]:
+        """The ``providerConfigRef`` of every cloud managed resource built with them."""
+        return {"kind": self.type, "name": self.name}
+
+
+def credentials_metadata(cloud: str) -> dict[str, Any]:
+    """Field metadata of the optional ``credentials`` every cloud cluster spec carries."""
+    return describe(
+        doc=f"{cloud} ProviderConfig or ClusterProviderConfig that authenticates to the "
+        f"{cloud} API; omitted, the ClusterProviderConfig named default."
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -176,13 +205,23 @@ class GKENetworking:
 
 @attrs.frozen(kw_only=True)
 class GKEClusterSpec:
-    project: str = attrs.field(metadata=describe(min_length=6, max_length=30))
     region: str = attrs.field(metadata=describe(min_length=1, max_length=32))
+    project: str | None = attrs.field(
+        default=None,
+        metadata=describe(
+            min_length=6,
+            max_length=30,
+            doc="GCP project ID; omitted, the project of the credentials' provider config.",
+        ),
+    )
     node_pools: tuple[GKENodePool, ...] = attrs.field(
         metadata=describe(min_items=1, max_items=8, list_map_keys=("name",))
     )
     kubernetes_version: str = attrs.field(
         default="1.35", metadata=describe(min_length=1, max_length=16)
+    )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("GCP")
     )
     networking: GKENetworking | None = attrs.field(default=None)
 
@@ -262,6 +301,9 @@ class EKSClusterSpec:
     kubernetes_version: str = attrs.field(
         default="1.36", metadata=describe(min_length=1, max_length=16)
     )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("AWS")
+    )
     networking: EKSNetworking | None = attrs.field(default=None)
 
 
@@ -329,6 +371,9 @@ class NebiusClusterSpec:
     kubernetes_version: str = attrs.field(
         default="1.34", metadata=describe(min_length=1, max_length=16)
     )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("Nebius")
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -346,4 +391,131 @@ class NebiusCluster(HasKindInfo):
 
     metadata: ObjectMeta = attrs.field()
     spec: NebiusClusterSpec = attrs.field()
+    status: CloudClusterStatus | None = attrs.field(default=None)
+
+
+@attrs.frozen(kw_only=True)
+class AKSGpu:
+    accelerator_type: str = attrs.field(metadata=describe(min_length=1, max_length=63))
+
+
+@attrs.frozen(kw_only=True)
+class AKSNodePool:
+    name: str = attrs.field(
+        metadata=describe(
+            min_length=1,
+            max_length=12,
+            pattern=AKS_POOL_NAME,
+            pattern_hint=AKS_POOL_NAME_HINT,
+        )
+    )
+    role: PoolRole = attrs.field()
+    vm_size: str = attrs.field(metadata=describe(min_length=1, max_length=63))
+    disk_size_gb: int = attrs.field(default=100, metadata=describe(minimum=10, maximum=65536))
+    node_count: int = attrs.field(default=1, metadata=describe(minimum=0, maximum=1000))
+    min_node_count: int = attrs.field(default=0, metadata=describe(minimum=0, maximum=1000))
+    max_node_count: int = attrs.field(default=8, metadata=describe(minimum=0, maximum=1000))
+    zones: tuple[str, ...] | None = attrs.field(
+        default=None,
+        metadata=describe(min_items=1, max_items=3, item_min_length=1, item_max_length=8),
+    )
+    gpu: AKSGpu | None = attrs.field(default=None)
+    fabric: Literal["None", "InfiniBand"] = attrs.field(default="None")
+
+
+@attrs.frozen(kw_only=True)
+class AKSNetworking:
+    vnet_cidr: str = attrs.field(default="10.0.0.0/16", metadata=describe(max_length=18))
+    # Must stay clear of the cluster's service (10.96.0.0/16) and pod (10.244.0.0/16) ranges.
+    subnet_cidr: str = attrs.field(default="10.0.0.0/20", metadata=describe(max_length=18))
+
+
+@attrs.frozen(kw_only=True)
+class AKSClusterSpec:
+    location: str = attrs.field(metadata=describe(min_length=1, max_length=32))
+    node_pools: tuple[AKSNodePool, ...] = attrs.field(
+        metadata=describe(min_items=1, max_items=8, list_map_keys=("name",))
+    )
+    kubernetes_version: str = attrs.field(
+        default="1.34", metadata=describe(min_length=1, max_length=16)
+    )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("Azure")
+    )
+    networking: AKSNetworking | None = attrs.field(default=None)
+
+
+@attrs.frozen(kw_only=True)
+class AKSCluster(HasKindInfo):
+    """An AKS cluster with a system node pool and GPU node pools."""
+
+    kind_info = KindInfo(
+        api_version=INFRA_API_VERSION,
+        kind="AKSCluster",
+        plural="aksclusters",
+        scope="Namespaced",
+        short_names=("aks",),
+        printer_columns=(PrinterColumn("LOCATION", ".spec.location"),),
+        description="An AKSCluster provisions an AKS cluster with GPU and system node pools.",
+    )
+
+    metadata: ObjectMeta = attrs.field()
+    spec: AKSClusterSpec = attrs.field()
+    status: CloudClusterStatus | None = attrs.field(default=None)
+
+
+@attrs.frozen(kw_only=True)
+class VultrGpu:
+    accelerator_type: str = attrs.field(metadata=describe(min_length=1, max_length=63))
+
+
+@attrs.frozen(kw_only=True)
+class VultrNodePool:
+    name: str = attrs.field(metadata=describe(min_length=1, max_length=40))
+    role: PoolRole = attrs.field()
+    plan: str = attrs.field(metadata=describe(min_length=1, max_length=63))
+    node_count: int = attrs.field(default=1, metadata=describe(minimum=1, maximum=1000))
+    min_node_count: int | None = attrs.field(
+        default=None, metadata=describe(minimum=1, maximum=1000)
+    )
+    max_node_count: int | None = attrs.field(
+        default=None, metadata=describe(minimum=1, maximum=1000)
+    )
+    gpu: VultrGpu | None = attrs.field(default=None)
+
+
+@attrs.frozen(kw_only=True)
+class VultrClusterSpec:
+    region: str = attrs.field(metadata=describe(min_length=1, max_length=32))
+    node_pools: tuple[VultrNodePool, ...] = attrs.field(
+        metadata=describe(min_items=1, max_items=8, list_map_keys=("name",))
+    )
+    kubernetes_version: str = attrs.field(
+        default="v1.36.1+3",
+        metadata=describe(
+            min_length=1, max_length=16, doc="Exact VKE version, including its build suffix."
+        ),
+    )
+    credentials: CloudCredentials | None = attrs.field(
+        default=None, metadata=credentials_metadata("Vultr")
+    )
+
+
+@attrs.frozen(kw_only=True)
+class VultrCluster(HasKindInfo):
+    """A Vultr Kubernetes Engine (VKE) cluster with GPU node pools."""
+
+    kind_info = KindInfo(
+        api_version=INFRA_API_VERSION,
+        kind="VultrCluster",
+        plural="vultrclusters",
+        scope="Namespaced",
+        short_names=("vke",),
+        printer_columns=(PrinterColumn("REGION", ".spec.region"),),
+        description="A VultrCluster provisions a Vultr Kubernetes Engine cluster with GPU node "
+        "pools.",
+    )
+
+    metadata: ObjectMeta = attrs.field()
+    spec: VultrClusterSpec = attrs.field()
     status: CloudClusterStatus | None = attrs.field(default=None)

@@ -1,12 +1,17 @@
 """ModelDeployment: the ML team's request for a model served somewhere in the fleet.
 
-The shape follows the seeds: engines directly under ``spec`` (the reference
-implementation later nested them under ``spec.template.spec``; we do not).
-``tolerations`` is an additive, optional field beyond the seeds.
+The shape follows the seeds: engines directly under ``spec``. The reference
+implementation's v0.3 layout nests everything but ``replicas`` under
+``spec.template`` (with ``spec.template.metadata.labels``); manifests in that
+layout are read too, and become this same object (see
+:mod:`modelplane_core.api.deployment_layout`), which remembers the layout it
+was read in so errors and output speak it back. ``tolerations`` and
+``replicaLabels`` are additive, optional fields beyond the seeds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import attrs
@@ -27,6 +32,9 @@ from modelplane_core.api.pods import PodTemplate
 Role = Literal["Standalone", "Leader", "Worker"]
 Phase = Literal["Prefill", "Decode"]
 ServingMode = Literal["Unified", "PrefillDecode"]
+# The wire layout a ModelDeployment was read in: the seeds' (engines under spec) or
+# the reference's v0.3 one (everything but replicas under spec.template).
+Layout = Literal["engines", "template"]
 
 
 @attrs.frozen(kw_only=True)
@@ -221,6 +229,15 @@ class ModelDeploymentSpec:
             list_type="atomic", doc="Taints on InferenceClusters this deployment tolerates."
         ),
     )
+    replica_labels: Mapping[str, str] | None = attrs.field(
+        default=None,
+        metadata=describe(
+            max_properties=32,
+            doc="Labels stamped on the ModelReplicas, ModelEndpoints and engine pods this "
+            "deployment composes, beside the ones Modelplane manages (keys under modelplane.ai/ "
+            "are reserved). The v0.3 layout writes them as spec.template.metadata.labels.",
+        ),
+    )
     engines: tuple[Engine, ...] = attrs.field(
         metadata=describe(
             min_items=1,
@@ -270,3 +287,6 @@ class ModelDeployment(HasKindInfo):
     metadata: ObjectMeta = attrs.field()
     spec: ModelDeploymentSpec = attrs.field()
     status: ModelDeploymentStatus | None = attrs.field(default=None)
+    # Not on the wire: the layout the manifest was written in, so that validation
+    # errors name the fields the user wrote and ``to_dict`` writes them back.
+    layout: Layout = attrs.field(default="engines", eq=False, metadata=describe(internal=True))

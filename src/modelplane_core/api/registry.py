@@ -7,7 +7,14 @@ from typing import TypeAlias
 from modelplane_core.api.inference_class import InferenceClass
 from modelplane_core.api.inference_cluster import InferenceCluster
 from modelplane_core.api.inference_gateway import InferenceGateway
-from modelplane_core.api.infrastructure import EKSCluster, GKECluster, NebiusCluster, ServingStack
+from modelplane_core.api.infrastructure import (
+    AKSCluster,
+    EKSCluster,
+    GKECluster,
+    NebiusCluster,
+    ServingStack,
+    VultrCluster,
+)
 from modelplane_core.api.meta import GROUP, INFRA_GROUP
 from modelplane_core.api.model_cache import ModelCache
 from modelplane_core.api.model_deployment import ModelDeployment
@@ -26,7 +33,9 @@ Resource: TypeAlias = (
     | ServingStack
     | GKECluster
     | EKSCluster
+    | AKSCluster
     | NebiusCluster
+    | VultrCluster
 )
 
 KINDS: tuple[type[Resource], ...] = (
@@ -41,7 +50,9 @@ KINDS: tuple[type[Resource], ...] = (
     ServingStack,
     GKECluster,
     EKSCluster,
+    AKSCluster,
     NebiusCluster,
+    VultrCluster,
 )
 
 _BY_API_VERSION_KIND: dict[tuple[str, str], type[Resource]] = {

@@ -28,6 +28,8 @@ from modelplane_core.api.inference_gateway import (
     TraefikSettings,
 )
 from modelplane_core.api.infrastructure import (
+    AKSCluster,
+    AKSNodePool,
     CloudClusterStatus,
     EKSCluster,
     EKSNodePool,
@@ -37,6 +39,8 @@ from modelplane_core.api.infrastructure import (
     NebiusFabric,
     NebiusNodePool,
     ServingStackSpec,
+    VultrCluster,
+    VultrNodePool,
 )
 from modelplane_core.api.labels import (
     dns_label_problem,
@@ -122,6 +126,12 @@ _register_serving_rules(ModelReplicaSpec)
 )
 def _gang_needs_cache(spec: ModelDeploymentSpec) -> bool:
     return spec.model_cache_ref is not None or not any(e.is_gang for e in spec.engines)
+
+
+@check(ModelDeploymentSpec)
+def _replica_labels(spec: ModelDeploymentSpec, path: str) -> Iterator[FieldError]:
+    # They land on ModelReplicas, ModelEndpoints and pods, beside the managed ones.
+    yield from _label_errors(spec.replica_labels, join_path(path, "replicaLabels"), reserved=True)
 
 
 # --- engine and member shape ------------------------------------------------------
@@ -369,22 +379,42 @@ def _block_required(
     )(predicate)
 
 
-for _provider, _block in (("GKE", "gke"), ("EKS", "eks"), ("Nebius", "nebius")):
+for _provider, _block in (
+    ("GKE", "gke"),
+    ("EKS", "eks"),
+    ("AKS", "aks"),
+    ("Nebius", "nebius"),
+    ("Vultr", "vultr"),
+):
     _block_required(Provisioning, "provider", "spec.provisioning", _provider, _block)
 for _source, _block in (
     ("Existing", "existing"),
     ("GKE", "gke"),
     ("EKS", "eks"),
+    ("AKS", "aks"),
     ("Nebius", "nebius"),
+    ("Vultr", "vultr"),
 ):
     _block_required(ClusterSourceSpec, "source", "spec.cluster", _source, _block)
 
 rule(
-    Fabric,
-    message="fabric.infiniband is required when fabric.type is InfiniBand.",
-    cel="self.type != 'InfiniBand' || has(self.infiniband)",
-    field="infiniband",
-)(lambda f: f.type != "InfiniBand" or f.infiniband is not None)
+    InferenceClusterSpec,
+    message=(
+        "fabric.infiniband is required when fabric.type is InfiniBand and cluster.source is Nebius."
+    ),
+    cel=(
+        "self.cluster.source != 'Nebius' || !has(self.nodePools) || self.nodePools.all(p, "
+        "!has(p.fabric) || p.fabric.type != 'InfiniBand' || has(p.fabric.infiniband))"
+    ),
+)(
+    lambda s: (
+        s.cluster.source != "Nebius"
+        or all(
+            p.fabric is None or p.fabric.type != "InfiniBand" or p.fabric.infiniband is not None
+            for p in s.node_pools or ()
+        )
+    )
+)
 rule(
     Fabric,
     message="fabric.infiniband is only valid when fabric.type is InfiniBand.",
@@ -431,10 +461,10 @@ def _cluster_features_match_source(spec: InferenceClusterSpec, path: str) -> Ite
                 join_path(pool_path, "fabric.type"),
                 f"EFA is only available on EKS clusters, not {source}",
             )
-        if fabric == "InfiniBand" and source != "Nebius":
+        if fabric == "InfiniBand" and source not in ("Nebius", "AKS"):
             yield FieldError(
                 join_path(pool_path, "fabric.type"),
-                f"InfiniBand is only available on Nebius clusters, not {source}",
+                f"InfiniBand is only available on Nebius and AKS clusters, not {source}",
             )
         if pool.capacity_block is not None and source != "EKS":
             yield FieldError(
@@ -499,13 +529,15 @@ rule(
 )(lambda s: any(x.type == "Kubeconfig" for x in s.secrets))
 
 
-def _gpu_pool_rules(
-    cls: type[GKENodePool] | type[EKSNodePool] | type[NebiusNodePool], *, zones: bool
-) -> None:
-    def has_gpu(pool: GKENodePool | EKSNodePool | NebiusNodePool) -> bool:
+CloudNodePool = GKENodePool | EKSNodePool | AKSNodePool | NebiusNodePool | VultrNodePool
+CloudCluster = GKECluster | EKSCluster | AKSCluster | NebiusCluster | VultrCluster
+
+
+def _gpu_pool_rules(cls: type[CloudNodePool], *, zones: bool) -> None:
+    def has_gpu(pool: CloudNodePool) -> bool:
         return pool.role != "GPU" or pool.gpu is not None
 
-    def has_zones(pool: GKENodePool | EKSNodePool | NebiusNodePool) -> bool:
+    def has_zones(pool: CloudNodePool) -> bool:
         return pool.role != "GPU" or getattr(pool, "zones", None) is not None
 
     rule(
@@ -525,32 +557,42 @@ def _gpu_pool_rules(
 
 _gpu_pool_rules(GKENodePool, zones=True)
 _gpu_pool_rules(EKSNodePool, zones=True)
+_gpu_pool_rules(AKSNodePool, zones=False)
 _gpu_pool_rules(NebiusNodePool, zones=False)
-rule(
-    NebiusNodePool,
-    message="maxNodeCount is required when minNodeCount is set.",
-    cel="!has(self.minNodeCount) || has(self.maxNodeCount)",
-    field="maxNodeCount",
-)(lambda p: p.min_node_count is None or p.max_node_count is not None)
+_gpu_pool_rules(VultrNodePool, zones=False)
+
+
+def _max_with_min(pool: NebiusNodePool | VultrNodePool) -> bool:
+    return pool.min_node_count is None or pool.max_node_count is not None
+
+
+_MAX_WITH_MIN = "maxNodeCount is required when minNodeCount is set."
+_MAX_WITH_MIN_CEL = "!has(self.minNodeCount) || has(self.maxNodeCount)"
+rule(NebiusNodePool, message=_MAX_WITH_MIN, cel=_MAX_WITH_MIN_CEL, field="maxNodeCount")(
+    _max_with_min
+)
+rule(VultrNodePool, message=_MAX_WITH_MIN, cel=_MAX_WITH_MIN_CEL, field="maxNodeCount")(
+    _max_with_min
+)
 
 
 def _published_secrets(
-    cls: type[GKECluster] | type[EKSCluster] | type[NebiusCluster],
+    cls: type[CloudCluster],
     types: tuple[str, ...],
     *,
     namespaced: bool,
 ) -> None:
     """What a cloud cluster kind may publish in status.secrets.
 
-    The three kinds share one status type, but each cloud hands out different
-    credentials: a GKE cluster a Google service account key, an EKS cluster only
-    its kubeconfig (its token is refreshed in place), a Nebius cluster a Nebius
-    service account key that may live in another namespace.
+    The kinds share one status type, but each cloud hands out different
+    credentials: a GKE cluster a Google service account key, an EKS, AKS or VKE
+    cluster only its kubeconfig (which carries usable credentials), a Nebius
+    cluster a Nebius service account key that may live in another namespace.
     """
     kind = cls.kind_info.kind
     article = "an" if kind[0] in "AEIOU" else "a"
 
-    def checker(obj: GKECluster | EKSCluster | NebiusCluster, path: str) -> Iterator[FieldError]:
+    def checker(obj: CloudCluster, path: str) -> Iterator[FieldError]:
         status: CloudClusterStatus | None = obj.status
         for index, secret in enumerate(status.secrets or () if status else ()):
             where = f"{join_path(path, 'status.secrets')}[{index}]"
@@ -572,6 +614,8 @@ def _published_secrets(
 
 _published_secrets(GKECluster, ("Kubeconfig", "GoogleApplicationCredentials"), namespaced=False)
 _published_secrets(EKSCluster, ("Kubeconfig",), namespaced=False)
+_published_secrets(AKSCluster, ("Kubeconfig",), namespaced=False)
+_published_secrets(VultrCluster, ("Kubeconfig",), namespaced=False)
 _published_secrets(
     NebiusCluster, ("Kubeconfig", "NebiusServiceAccountCredentials"), namespaced=True
 )

@@ -16,7 +16,14 @@ from typing import Any, Literal, get_args, get_origin
 import attrs
 
 from modelplane_core.api.codec import unstructure
-from modelplane_core.api.fields import Constraints, constraints_of, is_required, wire_name
+from modelplane_core.api.deployment_layout import xrd_spec_schema
+from modelplane_core.api.fields import (
+    Constraints,
+    constraints_of,
+    is_required,
+    wire_fields,
+    wire_name,
+)
 from modelplane_core.api.registry import Resource, class_for_kind
 from modelplane_core.api.validation import rules_for
 
@@ -39,6 +46,9 @@ def openapi_schema(kind: str | type[Resource]) -> dict[str, Any]:
             "status": _schema_for(status_type, Constraints()),
         },
     }
+    if cls.kind_info.kind == "ModelDeployment":
+        properties = schema["properties"]
+        properties["spec"] = xrd_spec_schema(properties["spec"])
     return schema
 
 
@@ -99,7 +109,7 @@ def _object_schema(cls: type) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     properties: dict[str, Any] = {}
     required: list[str] = []
-    for attribute in attrs.fields(cls):
+    for attribute in wire_fields(cls):
         name = wire_name(attribute)
         prop = _schema_for(hints[attribute.name], constraints_of(attribute))
         if is_required(attribute):

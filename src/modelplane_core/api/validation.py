@@ -13,12 +13,12 @@ Two kinds of checks run over a typed object:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import attrs
 
 from modelplane_core.api.errors import FieldError, index_path, join_path, key_path
-from modelplane_core.api.fields import Constraints, constraints_of, wire_name
+from modelplane_core.api.fields import Constraints, constraints_of, wire_fields, wire_name
 
 T = TypeVar("T")
 INT64_MIN = -(2**63)
@@ -85,7 +85,7 @@ def _walk(obj: object, path: str) -> Iterator[FieldError]:
     cls = type(obj)
     if not attrs.has(cls):
         return
-    for attribute in attrs.fields(cast(Any, cls)):
+    for attribute in wire_fields(cls):
         value = getattr(obj, attribute.name)
         if value is None:
             continue

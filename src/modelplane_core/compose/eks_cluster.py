@@ -33,6 +33,7 @@ from modelplane_core.compose.names import child_name
 from modelplane_core.compose.platform import eks_network, eks_resources
 from modelplane_core.compose.platform.chart_versions import helm_chart
 from modelplane_core.compose.platform.gating import Piece, gate, held_piece
+from modelplane_core.compose.platform.managed_resources import authenticated
 from modelplane_core.compose.platform.messages import listing, summarize
 from modelplane_core.compose.platform.observed_state import text_field
 from modelplane_core.compose.platform.provider_configs import (
@@ -97,7 +98,7 @@ def compose(observed: Observed[EKSCluster], cache: Cache | None = None) -> Compo
             ],
         )
     pieces, pool_problems = plan(observed, zones)
-    gated = gate(observed, pieces)
+    gated = gate(observed, authenticated(pieces, composite.spec.credentials))
     groups = [node_group_key(p.name) for p in composite.spec.node_pools]
     pending = [k for k in groups if not gated.ready(k)]
     if pool_problems:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import attrs
+
 from modelplane_core.api.infrastructure import GKECluster
 from modelplane_core.api.meta import Condition
 from modelplane_core.cache import Cache
@@ -31,6 +33,7 @@ from modelplane_core.compose.composition import (
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.platform import gke_resources as gcp
 from modelplane_core.compose.platform.gating import Piece, gate, held_piece
+from modelplane_core.compose.platform.managed_resources import authenticated
 from modelplane_core.compose.platform.messages import listing, summarize
 from modelplane_core.compose.platform.observed_state import text_field
 from modelplane_core.compose.platform.provider_configs import (
@@ -82,7 +85,7 @@ def compose(observed: Observed[GKECluster], cache: Cache | None = None) -> Compo
             events=[Event.warning("InvalidSpec", message)],
             ready_keys=[k for k, r in observed.resources.items() if r.condition_true("Ready")],
         )
-    gated = gate(observed, plan(observed))
+    gated = gate(observed, authenticated(plan(observed), composite.spec.credentials))
     pools = [node_pool_key(p.name) for p in composite.spec.node_pools]
     pending_pools = [k for k in pools if not gated.ready(k)]
     return Composition(
@@ -102,7 +105,12 @@ def compose(observed: Observed[GKECluster], cache: Cache | None = None) -> Compo
 
 def plan(observed: Observed[GKECluster]) -> list[Piece]:
     composite = observed.composite
+    email = text_field(observed.resources.get(SERVICE_ACCOUNT_KEY), "status", "atProvider", "email")
     spec = composite.spec
+    if spec.project is None and email is not None:
+        # No project given: it is the credentials' one, which the service account
+        # reveals once created; the project-scoped pieces wait for it.
+        spec = attrs.evolve(spec, project=gcp.project_of_service_account(email))
     namespace = composite.metadata.namespace or SYSTEM_NAMESPACE
     name = composite.metadata.name or ""
     kubeconfig = kubeconfig_secret_name(name)
@@ -134,8 +142,7 @@ def plan(observed: Observed[GKECluster]) -> list[Piece]:
             always_ready=True,
         ),
     ]
-    email = text_field(observed.resources.get(SERVICE_ACCOUNT_KEY), "status", "atProvider", "email")
-    if email is not None:
+    if email is not None and spec.project is not None:
         pieces.append(
             Piece(key=IAM_BINDING_KEY, manifest=gcp.cluster_admin_binding(spec, namespace, email))
         )
@@ -183,7 +190,8 @@ def _status(composite: GKECluster) -> dict[str, Any]:
 
 def _cluster_condition(observed: Observed[GKECluster], composite: GKECluster) -> Condition:
     seen = observed.resources.get(CLUSTER_KEY)
-    where = f"GKE cluster in {composite.spec.project}/{composite.spec.region}"
+    project = f"{composite.spec.project}/" if composite.spec.project else ""
+    where = f"GKE cluster in {project}{composite.spec.region}"
     if seen is not None and seen.condition_true("Ready"):
         return condition(CLUSTER_READY, True, "ClusterRunning", f"the {where} is running")
     return condition(CLUSTER_READY, False, "Provisioning", f"the {where} is being created")

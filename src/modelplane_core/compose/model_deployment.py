@@ -180,9 +180,9 @@ def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> 
             replica_view(r)
             for r in (*replicas, *(o for o in own if o.metadata.name not in listed_names))
         ]
-    result = FleetPass(
-        snapshot, cache.scheduler, extra_replicas=extra, complete=complete
-    ).schedule(deployment, footprint.footprint)
+    result = FleetPass(snapshot, cache.scheduler, extra_replicas=extra, complete=complete).schedule(
+        deployment, footprint.footprint
+    )
     if result.needs_fleet:
         return hold_because(
             observed,
@@ -400,7 +400,9 @@ def _cache_condition(cache: CacheFootprint, unreadable: str | None) -> Condition
 
 
 def _labels(deployment: ModelDeployment, placement: Placement) -> dict[str, str]:
+    """The user's replica labels, then the managed ones (which win, as in a pod template)."""
     return {
+        **(deployment.spec.replica_labels or {}),
         LABEL_DEPLOYMENT: deployment.metadata.name or "",
         LABEL_CLUSTER: placement.cluster,
         LABEL_REPLICA_INDEX: str(placement.index),

@@ -46,7 +46,6 @@ from modelplane_core.compose.workloads.endpoint_picker import (
     picker_config,
 )
 from modelplane_core.compose.workloads.labels import (
-    LABEL_LLMD_ROLE,
     LABEL_REPLICA,
     LABEL_SERVING,
     LABEL_WORKLOAD,
@@ -55,10 +54,11 @@ from modelplane_core.compose.workloads.leader_worker_set import leader_worker_se
 from modelplane_core.compose.workloads.object_state import is_applied, is_ready
 from modelplane_core.compose.workloads.pod_template import PodPlan, pod_template
 from modelplane_core.compose.workloads.prefill_decode import (
-    PHASE_ROLE,
     decode_engine_port,
     decode_port_problem,
+    nixl_env,
     routing_sidecar,
+    serving_labels,
 )
 from modelplane_core.compose.workloads.replica_names import ReplicaNames
 from modelplane_core.compose.workloads.resource_claims import resource_claim_template
@@ -196,16 +196,19 @@ def _engine_objects(
     replica: ModelReplica, names: ReplicaNames, engine: ReplicaEngine, cache_claim: str | None
 ) -> tuple[list[PlannedObject], list[str]]:
     labels = {LABEL_REPLICA: names.replica_id}
-    pd = replica.spec.serving_mode == "PrefillDecode"
-    phase_label = {LABEL_LLMD_ROLE: PHASE_ROLE[engine.phase]} if pd and engine.phase else {}
-    serving_labels = {**labels, LABEL_SERVING: names.replica_id, **phase_label}
+    inherited = inherited_labels(replica)
+    phase = engine.phase if replica.spec.serving_mode == "PrefillDecode" else None
+    pd = phase is not None
+    pd_labels = serving_labels(phase, names.replica_id) if phase is not None else {}
+    serving_pods = {**labels, LABEL_SERVING: names.replica_id, **pd_labels}
+    serving_env = nixl_env() if pd else ()
     members = {m.role: m for m in engine.members}
-    serving = members.get("Standalone") or members["Leader"]
+    server = members.get("Standalone") or members["Leader"]
     serve_port = ENGINE_PORT
     sidecars: tuple[dict[str, Any], ...] = ()
     warnings: list[str] = []
     if pd and engine.phase == "Decode":
-        container = serving.template.spec.engine
+        container = server.template.spec.engine
         serve_port = decode_engine_port(container)
         sidecars = (routing_sidecar(serve_port),)
         if problem := decode_port_problem(container):
@@ -217,14 +220,16 @@ def _engine_objects(
     workload = names.workload(engine.name)
     if "Standalone" in members:
         template = pod_template(
-            serving,
+            server,
             PodPlan(
-                pool=serving.node_pool_name,
-                labels={**serving_labels, LABEL_WORKLOAD: workload},
+                pool=server.node_pool_name,
+                labels={**serving_pods, LABEL_WORKLOAD: workload},
+                inherited_labels=inherited,
                 claim_template=claims["Standalone"],
                 cache_claim=cache_claim,
                 serve_port=serve_port,
                 sidecars=sidecars,
+                default_env=serving_env,
             ),
         )
         manifest = standalone_deployment(
@@ -237,15 +242,17 @@ def _engine_objects(
     else:
         worker = members["Worker"]
         leader_template = pod_template(
-            serving,
+            server,
             PodPlan(
-                pool=serving.node_pool_name,
-                labels=serving_labels,
+                pool=server.node_pool_name,
+                labels=serving_pods,
+                inherited_labels=inherited,
                 claim_template=claims["Leader"],
                 cache_claim=cache_claim,
-                leader_address=True,
+                gang=True,
                 serve_port=serve_port,
                 sidecars=sidecars,
+                default_env=serving_env,
             ),
         )
         worker_template = pod_template(
@@ -253,9 +260,10 @@ def _engine_objects(
             PodPlan(
                 pool=worker.node_pool_name,
                 labels=labels,
+                inherited_labels=inherited,
                 claim_template=claims["Worker"],
                 cache_claim=cache_claim,
-                leader_address=True,
+                gang=True,
             ),
         )
         manifest = leader_worker_set(
@@ -269,6 +277,20 @@ def _engine_objects(
         )
     planned.insert(0, PlannedObject(workload_key(engine.name), manifest, AVAILABLE_CEL))
     return planned, warnings
+
+
+# Prefixes of labels the control plane manages on a ModelReplica (Modelplane's own
+# and Crossplane's composition bookkeeping); every other label is the user's.
+CONTROL_PLANE_LABEL_PREFIXES: Final = ("modelplane.ai/", "crossplane.io/")
+
+
+def inherited_labels(replica: ModelReplica) -> dict[str, str]:
+    """The replica's user labels (a ModelDeployment's replicaLabels), stamped on its pods."""
+    return {
+        key: value
+        for key, value in replica.metadata.label_map.items()
+        if not key.startswith(CONTROL_PLANE_LABEL_PREFIXES)
+    }
 
 
 def _claim_template(

@@ -21,10 +21,10 @@ from typing import Final
 
 from modelplane_core.api.infrastructure import NebiusCluster
 from modelplane_core.cache import Cache
-from modelplane_core.compose.composition import Composition, Event, Observed, condition, hold
+from modelplane_core.compose.composition import Composition, Observed
 from modelplane_core.compose.platform.provider_configs import PROVIDER_KUBERNETES_VERSION
+from modelplane_core.compose.platform.unprovisioned import ACCEPTED, refuse
 
-ACCEPTED: Final = "Accepted"
 NOT_SUPPORTED: Final = (
     "provisioning Nebius clusters is not supported yet: their kubeconfig needs a Nebius "
     "service-account identity, which provider-kubernetes supports from v1.3.0 "
@@ -33,11 +33,8 @@ NOT_SUPPORTED: Final = (
 )
 
 
+__all__ = ["ACCEPTED", "NOT_SUPPORTED", "compose"]
+
+
 def compose(observed: Observed[NebiusCluster], cache: Cache | None = None) -> Composition:
-    return hold(
-        observed,
-        conditions=[condition(ACCEPTED, False, "NotSupported", NOT_SUPPORTED)],
-        events=[Event.warning("NotSupported", NOT_SUPPORTED)],
-        status={},
-        ready_keys=[k for k, r in observed.resources.items() if r.condition_true("Ready")],
-    )
+    return refuse(observed, NOT_SUPPORTED)

@@ -26,7 +26,9 @@ _MODULES: Final[dict[str, str]] = {
     "ServingStack": "serving_stack",
     "GKECluster": "gke_cluster",
     "EKSCluster": "eks_cluster",
+    "AKSCluster": "aks_cluster",
     "NebiusCluster": "nebius_cluster",
+    "VultrCluster": "vultr_cluster",
 }
 
 

@@ -47,6 +47,8 @@ KIND_ORDER: Final = {
             "InferenceCluster",
             "GKECluster",
             "EKSCluster",
+            "AKSCluster",
+            "VultrCluster",
             "NebiusCluster",
             "ServingStack",
             "ModelCache",

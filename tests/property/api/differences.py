@@ -297,6 +297,13 @@ DIFFERENCES: tuple[Difference, ...] = (
         witness=("InferenceCluster", _ready_pool_with_bad_device),
     ),
     Difference(
+        rule="gke-project-optional",
+        direction="additive",
+        kinds=("GKECluster", "InferenceCluster"),
+        pattern=re.compile(r"^spec(\.cluster\.gke)?: 'project' is a required property$"),
+        witness=("GKECluster", lambda m: m["spec"].pop("project")),
+    ),
+    Difference(
         rule="tolerations",
         direction="additive",
         kinds=("ModelDeployment",),

@@ -1,4 +1,8 @@
-"""The documentation manifests of Modelplane kinds, read from ``../shared/examples``."""
+"""The documentation manifests of Modelplane kinds, read from ``../shared/examples``.
+
+Kinds the shared examples do not show yet (the v0.3 AKS and Vultr kinds) fall
+back to this repository's own v0.3 scenario manifests (``tests/golden/inputs/v03``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 import yaml
 
 from modelplane_core import api
-from tests.support import SHARED, shared_path
+from tests.support import REPO_ROOT, SHARED, shared_path
 
 Manifest = dict[str, Any]
 
@@ -25,6 +29,16 @@ def _load() -> tuple[tuple[str, Manifest], ...]:
     return tuple(found)
 
 
+@functools.cache
+def _own() -> tuple[tuple[str, Manifest], ...]:
+    root = REPO_ROOT / "tests" / "golden" / "inputs" / "v03"
+    found: list[tuple[str, Manifest]] = []
+    for path in sorted(root.rglob("*.yaml")):
+        documents = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        found.extend((f"v03/{path.relative_to(root)}#{i}", d) for i, d in enumerate(documents))
+    return tuple(found)
+
+
 def named_examples() -> list[tuple[str, Manifest]]:
     """(file#index, manifest) for every Modelplane document; empty without ../shared."""
     return list(_load())
@@ -33,4 +47,5 @@ def named_examples() -> list[tuple[str, Manifest]]:
 def examples_of(kind: str) -> list[Manifest]:
     """Every example of ``kind`` (callers copy before changing one); skips without ../shared."""
     shared_path("examples")
-    return [doc for _, doc in _load() if doc["kind"] == kind]
+    shared = [doc for _, doc in _load() if doc["kind"] == kind]
+    return shared or [doc for _, doc in _own() if doc["kind"] == kind]

@@ -33,6 +33,9 @@ Manifest = dict[str, Any]
 
 
 EXAMPLES = named_examples()
+# Kinds the reference only serves from v0.3 on: its seeds-era XRDs do not have
+# them, so reference_schema judges them by their v0.3.1 XRDs.
+V03_KINDS = frozenset({"AKSCluster", "VultrCluster"})
 KINDS = sorted({cls.kind_info.kind for cls in api.KINDS})
 
 
@@ -50,7 +53,8 @@ def ref_problems(manifest: Manifest) -> list[str]:
 
 def test_the_reference_serves_every_kind_we_do() -> None:
     ours = {(cls.kind_info.api_version, cls.kind_info.kind) for cls in api.KINDS}
-    assert set(reference_kinds()) == ours
+    assert {kind for _, kind in ours - set(reference_kinds())} == V03_KINDS
+    assert set(reference_kinds()) <= ours
 
 
 @pytest.mark.parametrize(

@@ -329,8 +329,27 @@ CLUSTER_CASES: list[tuple[str, Mutation, list[tuple[str, str]]]] = [
         ),
         [
             (
-                "spec.nodePools[0].fabric.infiniband",
-                "fabric.infiniband is required when fabric.type is InfiniBand.",
+                "spec",
+                "fabric.infiniband is required when fabric.type is InfiniBand and "
+                "cluster.source is Nebius.",
+            )
+        ],
+    ),
+    (
+        "InfiniBand on AKS needs no fabric id",
+        lambda m: (
+            m["spec"]["cluster"].update(source="AKS", aks={"location": "westeurope"}),
+            m["spec"]["nodePools"][0].update(fabric={"type": "InfiniBand"}),
+        ),
+        [],
+    ),
+    (
+        "InfiniBand elsewhere",
+        lambda m: m["spec"]["nodePools"][0].update(fabric={"type": "InfiniBand"}),
+        [
+            (
+                "spec.nodePools[0].fabric.type",
+                "InfiniBand is only available on Nebius and AKS clusters, not Existing",
             )
         ],
     ),

@@ -16,7 +16,13 @@ import attrs
 import pytest
 
 from modelplane_core import api
-from modelplane_core.api.fields import Constraints, constraints_of, is_required, wire_name
+from modelplane_core.api.fields import (
+    Constraints,
+    constraints_of,
+    is_required,
+    wire_fields,
+    wire_name,
+)
 from modelplane_core.api.validation import rules_for
 from tests.support import REPO_ROOT
 
@@ -77,7 +83,7 @@ def _allowed(attribute: attrs.Attribute[Any], type_: Any, c: Constraints) -> lis
 def field_rows(cls: type, path: str = "") -> Iterator[str]:
     """One ``| `path` | allowed |`` table row per field that has a constraint or default."""
     hints = typing.get_type_hints(cls)
-    for attribute in attrs.fields(cls):
+    for attribute in wire_fields(cls):
         type_ = _strip_optional(hints[attribute.name])
         where = f"{path}.{wire_name(attribute)}" if path else wire_name(attribute)
         if where == "metadata":
@@ -103,7 +109,7 @@ def _all_classes() -> list[type]:
             return
         seen.append(cls)
         hints = typing.get_type_hints(cls)
-        for attribute in attrs.fields(cls):
+        for attribute in wire_fields(cls):
             for arg in (hints[attribute.name], *get_args(_strip_optional(hints[attribute.name]))):
                 inner = _strip_optional(arg)
                 if attrs.has(inner):

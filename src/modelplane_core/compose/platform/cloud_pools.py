@@ -1,4 +1,4 @@
-"""The cloud cluster composite (GKECluster, EKSCluster, NebiusCluster) an InferenceCluster asks for.
+"""The cloud cluster composite (GKE, EKS, AKS, Nebius, Vultr) an InferenceCluster asks for.
 
 Each published pool becomes a GPU node pool built from its class's recipe for
 the cloud; a system pool is added to run the serving stack. A pool that cannot
@@ -22,6 +22,10 @@ import attrs
 from modelplane_core.api.documents import to_dict
 from modelplane_core.api.inference_cluster import InferenceCluster, NodePool
 from modelplane_core.api.infrastructure import (
+    AKSCluster,
+    AKSClusterSpec,
+    AKSGpu,
+    AKSNodePool,
     CapacityBlockRef,
     EKSCluster,
     EKSClusterSpec,
@@ -37,6 +41,10 @@ from modelplane_core.api.infrastructure import (
     NebiusGpu,
     NebiusInfiniBand,
     NebiusNodePool,
+    VultrCluster,
+    VultrClusterSpec,
+    VultrGpu,
+    VultrNodePool,
 )
 from modelplane_core.api.meta import ObjectMeta
 from modelplane_core.compose.platform.pools import SYSTEM_POOL_NAME, AcceptedPool
@@ -72,6 +80,23 @@ SYSTEM_NEBIUS_POOL: Final = NebiusNodePool(
     max_node_count=2,
 )
 
+SYSTEM_AKS_POOL: Final = AKSNodePool(
+    name=SYSTEM_POOL_NAME,
+    role="System",
+    vm_size="Standard_D4s_v5",
+    node_count=1,
+    min_node_count=1,
+    max_node_count=2,
+)
+SYSTEM_VULTR_POOL: Final = VultrNodePool(
+    name=SYSTEM_POOL_NAME,
+    role="System",
+    plan="vc2-6c-16gb",
+    node_count=1,
+    min_node_count=1,
+    max_node_count=2,
+)
+
 
 @attrs.frozen(kw_only=True)
 class CloudComposite:
@@ -84,7 +109,9 @@ class CloudComposite:
 CLOUD_COMPOSITES: Final[Mapping[str, CloudComposite]] = {
     "GKE": CloudComposite(key="gke-cluster", kind="GKECluster"),
     "EKS": CloudComposite(key="eks-cluster", kind="EKSCluster"),
+    "AKS": CloudComposite(key="aks-cluster", kind="AKSCluster"),
     "Nebius": CloudComposite(key="nebius-cluster", kind="NebiusCluster"),
+    "Vultr": CloudComposite(key="vultr-cluster", kind="VultrCluster"),
 }
 
 
@@ -114,6 +141,7 @@ def cloud_cluster(
                 project=gke.project,
                 region=gke.region,
                 kubernetes_version=gke.kubernetes_version,
+                credentials=gke.credentials,
                 node_pools=(SYSTEM_GKE_POOL, *_built(_gke_pool, accepted)),
             ),
         )
@@ -126,6 +154,7 @@ def cloud_cluster(
                 spec=EKSClusterSpec(
                     region=eks.region,
                     kubernetes_version=eks.kubernetes_version,
+                    credentials=eks.credentials,
                     node_pools=(SYSTEM_EKS_POOL, *_built(_eks_pool, accepted)),
                 ),
             )
@@ -136,7 +165,34 @@ def cloud_cluster(
                 metadata=metadata,
                 spec=NebiusClusterSpec(
                     kubernetes_version=settings.nebius.kubernetes_version,
+                    credentials=settings.nebius.credentials,
                     node_pools=(SYSTEM_NEBIUS_POOL, *_built(_nebius_pool, accepted)),
+                ),
+            )
+        )
+    elif source == "AKS" and settings.aks is not None:
+        aks = settings.aks
+        built = to_dict(
+            AKSCluster(
+                metadata=metadata,
+                spec=AKSClusterSpec(
+                    location=aks.location,
+                    kubernetes_version=aks.kubernetes_version,
+                    credentials=aks.credentials,
+                    node_pools=(SYSTEM_AKS_POOL, *_built(_aks_pool, accepted)),
+                ),
+            )
+        )
+    elif source == "Vultr" and settings.vultr is not None:
+        vultr = settings.vultr
+        built = to_dict(
+            VultrCluster(
+                metadata=metadata,
+                spec=VultrClusterSpec(
+                    region=vultr.region,
+                    kubernetes_version=vultr.kubernetes_version,
+                    credentials=vultr.credentials,
+                    node_pools=(SYSTEM_VULTR_POOL, *_built(_vultr_pool, accepted)),
                 ),
             )
         )
@@ -260,4 +316,46 @@ def _nebius_pool(accepted: AcceptedPool) -> NebiusNodePool | None:
             accelerator_type=recipe.accelerator.type, drivers_preset=recipe.drivers_preset
         ),
         fabric=fabric,
+    )
+
+
+def _aks_pool(accepted: AcceptedPool) -> AKSNodePool | None:
+    pool = accepted.pool
+    provisioning = accepted.inference_class.spec.provisioning
+    recipe = provisioning.aks if provisioning else None
+    if recipe is None:
+        return None
+    low, high = size_bounds(pool)
+    infiniband = pool.fabric is not None and pool.fabric.type == "InfiniBand"
+    return AKSNodePool(
+        name=pool.name,
+        role="GPU",
+        vm_size=recipe.vm_size,
+        disk_size_gb=recipe.disk_size_gb,
+        node_count=pool.node_count,
+        min_node_count=low,
+        max_node_count=high,
+        zones=pool.zones or None,
+        gpu=AKSGpu(accelerator_type=recipe.accelerator.type),
+        fabric="InfiniBand" if infiniband else "None",
+    )
+
+
+def _vultr_pool(accepted: AcceptedPool) -> VultrNodePool | None:
+    pool = accepted.pool
+    provisioning = accepted.inference_class.spec.provisioning
+    recipe = provisioning.vultr if provisioning else None
+    if recipe is None:
+        return None
+    autoscaled = pool.max_node_count is not None
+    low, high = size_bounds(pool)
+    return VultrNodePool(
+        name=pool.name,
+        role="GPU",
+        plan=recipe.plan,
+        node_count=pool.node_count,
+        # VKE pools run at least one node.
+        min_node_count=max(low, 1) if autoscaled else None,
+        max_node_count=high if autoscaled else None,
+        gpu=VultrGpu(accelerator_type=recipe.accelerator.type),
     )

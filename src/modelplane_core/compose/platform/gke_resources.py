@@ -28,12 +28,24 @@ GKE_DRA_LABEL: Final = "cloud.google.com/gke-nvidia-gpu-dra-driver"
 CLUSTER_ADMIN_ROLE: Final = "roles/container.admin"
 
 
+def _project(spec: GKEClusterSpec) -> dict[str, str]:
+    """The project every resource names; omitted, the provider config's projectID applies."""
+    return {"project": spec.project} if spec.project else {}
+
+
+def project_of_service_account(email: str) -> str | None:
+    """The project a service account lives in: ``name@<project>.iam.gserviceaccount.com``."""
+    _, _, domain = email.partition("@")
+    project, _, rest = domain.partition(".")
+    return project if rest == "iam.gserviceaccount.com" and project else None
+
+
 def network(spec: GKEClusterSpec, namespace: str) -> dict[str, Any]:
     return managed(
         COMPUTE,
         "Network",
         namespace=namespace,
-        for_provider={"project": spec.project, "autoCreateSubnetworks": False},
+        for_provider={**_project(spec), "autoCreateSubnetworks": False},
     )
 
 
@@ -44,7 +56,7 @@ def filestore_api(spec: GKEClusterSpec, namespace: str) -> dict[str, Any]:
         "ProjectService",
         namespace=namespace,
         for_provider={
-            "project": spec.project,
+            **_project(spec),
             "service": "file.googleapis.com",
             "disableOnDestroy": False,
         },
@@ -58,7 +70,7 @@ def subnetwork(spec: GKEClusterSpec, namespace: str) -> dict[str, Any]:
         "Subnetwork",
         namespace=namespace,
         for_provider={
-            "project": spec.project,
+            **_project(spec),
             "region": spec.region,
             "networkSelector": sibling(),
             "ipCidrRange": cidrs.node_cidr,
@@ -71,28 +83,31 @@ def subnetwork(spec: GKEClusterSpec, namespace: str) -> dict[str, Any]:
 
 
 def cluster(spec: GKEClusterSpec, namespace: str, kubeconfig_secret: str) -> dict[str, Any]:
+    for_provider: dict[str, Any] = {
+        **_project(spec),
+        "location": spec.region,
+        "deletionProtection": False,
+        # Node pools are separate resources; GKE insists on creating a default one.
+        "removeDefaultNodePool": True,
+        "initialNodeCount": 1,
+        "minMasterVersion": spec.kubernetes_version,
+        "networkSelector": sibling(),
+        "subnetworkSelector": sibling(),
+        "ipAllocationPolicy": {
+            "clusterSecondaryRangeName": PODS_RANGE,
+            "servicesSecondaryRangeName": SERVICES_RANGE,
+        },
+        "releaseChannel": {"channel": "REGULAR"},
+    }
+    if spec.project:
+        # The pool is named after the project: set once the project is known.
+        for_provider["workloadIdentityConfig"] = {"workloadPool": f"{spec.project}.svc.id.goog"}
+    for_provider["addonsConfig"] = {"gcpFilestoreCsiDriverConfig": {"enabled": True}}
     return managed(
         CONTAINER,
         "Cluster",
         namespace=namespace,
-        for_provider={
-            "project": spec.project,
-            "location": spec.region,
-            "deletionProtection": False,
-            # Node pools are separate resources; GKE insists on creating a default one.
-            "removeDefaultNodePool": True,
-            "initialNodeCount": 1,
-            "minMasterVersion": spec.kubernetes_version,
-            "networkSelector": sibling(),
-            "subnetworkSelector": sibling(),
-            "ipAllocationPolicy": {
-                "clusterSecondaryRangeName": PODS_RANGE,
-                "servicesSecondaryRangeName": SERVICES_RANGE,
-            },
-            "releaseChannel": {"channel": "REGULAR"},
-            "workloadIdentityConfig": {"workloadPool": f"{spec.project}.svc.id.goog"},
-            "addonsConfig": {"gcpFilestoreCsiDriverConfig": {"enabled": True}},
-        },
+        for_provider=for_provider,
         connection_secret=kubeconfig_secret,
     )
 
@@ -125,7 +140,7 @@ def node_pool(spec: GKEClusterSpec, pool: GKENodePool, namespace: str) -> dict[s
         ]
     node_config["labels"] = labels
     for_provider: dict[str, Any] = {
-        "project": spec.project,
+        **_project(spec),
         "location": spec.region,
         "clusterSelector": sibling(),
         "initialNodeCount": per_zone,
@@ -147,7 +162,7 @@ def service_account(spec: GKEClusterSpec, namespace: str, cluster_name: str) -> 
         CLOUDPLATFORM,
         "ServiceAccount",
         namespace=namespace,
-        for_provider={"project": spec.project, "displayName": f"Modelplane GKE {cluster_name}"},
+        for_provider={**_project(spec), "displayName": f"Modelplane GKE {cluster_name}"},
     )
 
 
@@ -168,7 +183,7 @@ def cluster_admin_binding(spec: GKEClusterSpec, namespace: str, email: str) -> d
         "ProjectIAMMember",
         namespace=namespace,
         for_provider={
-            "project": spec.project,
+            **_project(spec),
             "role": CLUSTER_ADMIN_ROLE,
             "member": f"serviceAccount:{email}",
         },

@@ -10,7 +10,13 @@ network or role.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+if TYPE_CHECKING:
+    from modelplane_core.api.infrastructure import CloudCredentials
+    from modelplane_core.compose.platform.gating import Piece
 
 # The provider credentials every cloud resource uses unless the API grows a field for it:
 # the ClusterProviderConfig named "default" (see the getting-started guides).
@@ -56,3 +62,25 @@ def sibling(labels: Mapping[str, str] | None = None) -> dict[str, Any]:
     if labels:
         selector["matchLabels"] = dict(labels)
     return selector
+
+
+def with_credentials(
+    manifest: Mapping[str, Any], credentials: Mapping[str, str] | None
+) -> Mapping[str, Any]:
+    """``manifest`` authenticated by ``credentials`` if it is a cloud managed resource.
+
+    Only the cloud providers' resources (``*.upbound.io``) take the cluster's
+    cloud credentials; provider-kubernetes and provider-helm objects reach the
+    new cluster through its own provider configs and are left alone.
+    """
+    group = str(manifest.get("apiVersion", "")).split("/", 1)[0]
+    spec = manifest.get("spec")
+    if credentials is None or not group.endswith(".upbound.io") or not isinstance(spec, Mapping):
+        return manifest
+    return {**manifest, "spec": {**spec, "providerConfigRef": dict(credentials)}}
+
+
+def authenticated(pieces: Sequence[Piece], credentials: CloudCredentials | None) -> list[Piece]:
+    """Every cloud managed resource of ``pieces`` authenticated by the cluster's credentials."""
+    ref = credentials.as_ref() if credentials is not None else None
+    return [attrs.evolve(p, manifest=with_credentials(p.manifest, ref)) for p in pieces]

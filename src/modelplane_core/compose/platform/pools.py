@@ -6,9 +6,11 @@ cluster's spec and its InferenceClasses, and none of them can drift.
 
 Rules (each decision is reported as a :class:`PoolProblem` naming the pool and field):
 
-* ``nodes`` is ``nodeCount``: the nodes the pool is sized to now. ``maxNodeCount``
-  is what an autoscaler *may* add later; promising it would let the scheduler
-  place replicas on nodes that do not exist.
+* ``nodes`` is ``nodeCount``: the nodes the pool is sized to now. For an
+  autoscaled pool ``maxNodes`` is its ``maxNodeCount``, what an autoscaler *may*
+  add later: published beside ``nodes`` rather than in place of it, so the
+  scheduler can tell capacity that exists from capacity a scale-up would bring
+  (a pool scaled to zero has ``nodes: 0`` and ``maxNodes`` above it).
 * ``devices`` are the class's devices, copied verbatim.
 * A pool is withheld (not published) when its class is missing, unreadable or
   publishes an invalid device contract, when its own fields are invalid, when
@@ -17,7 +19,8 @@ Rules (each decision is reported as a :class:`PoolProblem` naming the pool and f
   for the cloud, no zones, a size outside its bounds, the reserved name
   ``system``). The other pools are published regardless.
 * A pool with ``nodeCount: 0`` is published with ``nodes: 0``: it exists and
-  hosts nothing until it is scaled up, which is worth saying but not an error.
+  hosts nothing until it is scaled up (by its autoscaler, when it has one),
+  which is worth saying but not an error.
 * A withheld pool that the cluster published before (its class deleted,
   unreadable or rejected, or an edit made it invalid) keeps its last
   published entry (:func:`held_pools`): withdrawing it would make the
@@ -29,12 +32,14 @@ Nothing here raises: every input, however malformed, yields pools and problems.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Final
 
 import attrs
 
 from modelplane_core.api.errors import FieldError, index_path, join_path
+from modelplane_core.api.fields import AKS_POOL_NAME, AKS_POOL_NAME_HINT
 from modelplane_core.api.inference_class import InferenceClass
 from modelplane_core.api.inference_cluster import (
     GpuPool,
@@ -47,9 +52,15 @@ from modelplane_core.api.validation import validate_value
 from modelplane_core.compose.platform.device_contract import device_problems
 
 SYSTEM_POOL_NAME: Final = "system"
-PROVISIONED_SOURCES: Final = frozenset({"GKE", "EKS", "Nebius"})
+PROVISIONED_SOURCES: Final = frozenset({"GKE", "EKS", "AKS", "Nebius", "Vultr"})
 # The provisioning block each provisioned source reads from a class.
-RECIPE_FIELD: Final = {"GKE": "gke", "EKS": "eks", "Nebius": "nebius"}
+RECIPE_FIELD: Final = {
+    "GKE": "gke",
+    "EKS": "eks",
+    "AKS": "aks",
+    "Nebius": "nebius",
+    "Vultr": "vultr",
+}
 # Clouds whose GPU capacity is zonal: a pool must say which zones it may use.
 ZONAL_SOURCES: Final = frozenset({"GKE", "EKS"})
 MAX_PROVISIONED_NODES: Final = 1000
@@ -97,7 +108,10 @@ class PoolReview:
     def gpu_pools(self) -> tuple[GpuPool, ...]:
         return tuple(
             GpuPool(
-                name=a.pool.name, nodes=a.pool.node_count, devices=a.inference_class.spec.devices
+                name=a.pool.name,
+                nodes=a.pool.node_count,
+                max_nodes=a.pool.max_node_count,
+                devices=a.inference_class.spec.devices,
             )
             for a in self.accepted
         )
@@ -206,13 +220,7 @@ def review_pools(
             continue
         accepted.append(AcceptedPool(index=index, pool=pool, inference_class=inference_class))
         if pool.node_count == 0:
-            problems.append(
-                problem(
-                    "nodeCount",
-                    "the pool has 0 nodes, so it hosts no replicas until nodeCount is raised",
-                    published=True,
-                )
-            )
+            problems.append(problem("nodeCount", _empty_pool_notice(pool), published=True))
     return PoolReview(accepted=tuple(accepted), problems=tuple(problems))
 
 
@@ -230,6 +238,15 @@ def with_published_pools(
     pools, _ = publish_pools(cluster.spec, classes, unreadable=unreadable)
     status = cluster.status or InferenceClusterStatus()
     return attrs.evolve(cluster, status=attrs.evolve(status, gpu_pools=pools))
+
+
+def _empty_pool_notice(pool: NodePool) -> str:
+    if pool.max_node_count:
+        return (
+            f"the pool has 0 nodes now; its autoscaler adds up to {pool.max_node_count} "
+            "when replicas are placed on it"
+        )
+    return "the pool has 0 nodes, so it hosts no replicas until nodeCount is raised"
 
 
 @attrs.frozen
@@ -277,6 +294,10 @@ def _provisioning_problems(source: str, pool: NodePool) -> list[tuple[str, str]]
         )
     if source in ZONAL_SOURCES and not pool.zones:
         found.append(("zones", f"{source} GPU pools must list the zones they may use"))
+    if source == "AKS" and not re.match(AKS_POOL_NAME, pool.name):
+        found.append(("name", f"an AKS node pool name is {AKS_POOL_NAME_HINT}"))
+    if source == "Vultr" and pool.node_count == 0:
+        found.append(("nodeCount", "a VKE node pool runs at least one node"))
     largest = max(pool.node_count, pool.max_node_count or 0, pool.min_node_count or 0)
     if largest > MAX_PROVISIONED_NODES:
         found.append(

@@ -2,10 +2,11 @@
 
 What Modelplane adds is deliberately small and fixed: the pool pin (so pods
 land on the pool the scheduler counted), the DRA claim, the GPU toleration,
-shared memory, the ModelCache mount, the serving port and readiness probe, and
-for gangs the leader's address. Everything else -- image, command, args, env,
-labels, annotations, pull secrets -- is the user's, carried through verbatim.
-Engine flags are never injected: they decide parallelism, quantization and KV
+shared memory, the ModelCache mount, the serving port and readiness probe,
+for gangs the leader's address and the pod's rank, and for PrefillDecode the
+NIXL side channel. Everything else -- image, command, args, env, labels,
+annotations, pull secrets -- is the user's, carried through verbatim. Engine
+flags are never injected: they decide parallelism, quantization and KV
 transfer, and only the user knows them.
 """
 
@@ -31,6 +32,11 @@ GPU_TOLERATION: Final = {"key": "nvidia.com/gpu", "operator": "Exists", "effect"
 # Modelplane's stable alias for it is what users write in their commands.
 LEADER_ADDRESS_ENV: Final = "MODELPLANE_LEADER_ADDRESS"
 LWS_LEADER_ADDRESS_ENV: Final = "LWS_LEADER_ADDRESS"
+# A gang pod's rank: 0 on the leader, 1..N on the workers, for --node-rank style flags.
+# LeaderWorkerSet labels every pod with its index in the group; the downward API
+# reads it, which works whatever order the LWS webhook injects its own variables in.
+RANK_ENV: Final = "MODELPLANE_RANK"
+LWS_WORKER_INDEX_LABEL: Final = "leaderworkerset.sigs.k8s.io/worker-index"
 HEALTH_PATH: Final = "/health"
 
 
@@ -41,9 +47,14 @@ class PodPlan:
     pool: str
     # Managed labels; they win over a user label of the same key.
     labels: Mapping[str, str]
+    # Labels the pods inherit from their replica; the member's own and managed ones win.
+    inherited_labels: Mapping[str, str] = attrs.field(factory=dict)
     claim_template: str | None = None
     cache_claim: str | None = None
-    leader_address: bool = False
+    # A Leader or Worker pod: it is told the leader's address and its own rank.
+    gang: bool = False
+    # Variables Modelplane provides unless the user set one of the same name.
+    default_env: Sequence[Mapping[str, Any]] = ()
     # The port the engine listens on and is probed at; None for gang workers,
     # which serve nothing themselves.
     serve_port: int | None = None
@@ -65,7 +76,7 @@ def pod_template(member: ReplicaMember, plan: PodPlan) -> dict[str, Any]:
     user = member.template
     user_labels = (user.metadata.labels if user.metadata else None) or {}
     user_annotations = (user.metadata.annotations if user.metadata else None) or {}
-    metadata: dict[str, Any] = {"labels": {**user_labels, **plan.labels}}
+    metadata: dict[str, Any] = {"labels": {**plan.inherited_labels, **user_labels, **plan.labels}}
     if user_annotations:
         metadata["annotations"] = dict(user_annotations)
     spec: dict[str, Any] = {
@@ -88,11 +99,21 @@ def _engine_container(member: ReplicaMember, plan: PodPlan) -> dict[str, Any]:
         container["command"] = list(engine.command)
     if engine.args:
         container["args"] = list(engine.args)
-    env = []
-    if plan.leader_address:
-        # First, so the user's env and command can reference $(MODELPLANE_LEADER_ADDRESS).
+    env: list[dict[str, Any]] = []
+    if plan.gang:
+        # First, so the user's env and command can reference them.
         env.append({"name": LEADER_ADDRESS_ENV, "value": f"$({LWS_LEADER_ADDRESS_ENV})"})
+        env.append(
+            {
+                "name": RANK_ENV,
+                "valueFrom": {
+                    "fieldRef": {"fieldPath": f"metadata.labels['{LWS_WORKER_INDEX_LABEL}']"}
+                },
+            }
+        )
     env.extend(unstructure(variable) for variable in engine.env or ())
+    named = {variable["name"] for variable in env}
+    env.extend(dict(extra) for extra in plan.default_env if extra["name"] not in named)
     if env:
         container["env"] = env
     if plan.serve_port is not None:

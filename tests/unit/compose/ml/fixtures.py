@@ -241,9 +241,10 @@ def replica(
     cluster_name: str = "cluster-a",
     cache: str | None = None,
     mode: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> api.ModelReplica:
     return api.ModelReplica(
-        metadata=api.ObjectMeta(name=name, namespace=namespace),
+        metadata=api.ObjectMeta(name=name, namespace=namespace, labels=labels),
         spec=api.ModelReplicaSpec(
             cluster_name=cluster_name,
             model_cache_ref=api.ModelCacheRef(name=cache) if cache else None,

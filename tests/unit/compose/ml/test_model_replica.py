@@ -11,7 +11,7 @@ from modelplane_core.compose.composition import DesiredResource, Observed
 from modelplane_core.compose.topology import MODEL_MOUNT_PATH, WORKLOAD_NAMESPACE
 from modelplane_core.compose.workloads.cache_storage import cache_pvc_name
 from modelplane_core.compose.workloads.labels import LABEL_LLMD_ROLE, LABEL_SERVING
-from modelplane_core.compose.workloads.pod_template import LEADER_ADDRESS_ENV
+from modelplane_core.compose.workloads.pod_template import LEADER_ADDRESS_ENV, RANK_ENV
 from tests.unit.compose.ml.fixtures import (
     cluster,
     container,
@@ -201,7 +201,15 @@ def test_gang_engine_becomes_a_leader_worker_set_sized_leader_plus_workers() -> 
     assert schema_problems(out) == []
 
 
-def test_only_the_leader_address_is_injected_first_into_every_gang_pod() -> None:
+RANK_FROM_LWS = {
+    "name": RANK_ENV,
+    "valueFrom": {
+        "fieldRef": {"fieldPath": "metadata.labels['leaderworkerset.sigs.k8s.io/worker-index']"}
+    },
+}
+
+
+def test_leader_address_and_rank_are_injected_first_into_every_gang_pod() -> None:
     user_env = (api.EnvVar(name="NCCL_DEBUG", value="INFO"),)
     leader = template(container(command=("sh", "-c", "serve"), args=None, env=user_env))
     worker = template(
@@ -213,6 +221,7 @@ def test_only_the_leader_address_is_injected_first_into_every_gang_pod() -> None
         main = engine_container(pod)
         assert main["env"] == [
             {"name": LEADER_ADDRESS_ENV, "value": "$(LWS_LEADER_ADDRESS)"},
+            RANK_FROM_LWS,
             *user,
         ]
         assert "args" not in main
@@ -316,6 +325,75 @@ def test_prefill_decode_pods_are_role_labelled_by_phase_and_all_pooled() -> None
         assert selector.items() <= labels.items()
         roles[name] = labels[LABEL_LLMD_ROLE]
     assert roles == {"prefill": "prefill", "decode": "decode"}
+
+
+def test_prefill_decode_serving_pods_carry_llm_d_labels_and_the_nixl_side_channel() -> None:
+    user = (api.EnvVar(name="VLLM_NIXL_SIDE_CHANNEL_PORT", value="6000"),)
+    out = compose(
+        replica(
+            engine("prefill", standalone(tmpl=template(container(env=user))), phase="Prefill"),
+            engine(
+                "decode",
+                standalone(tmpl=template(container(args=("--port=8001",)))),
+                phase="Decode",
+            ),
+            mode="PrefillDecode",
+        )
+    )
+    prefill = inner_of(out, "workload-prefill")["spec"]["template"]
+    decode = inner_of(out, "workload-decode")["spec"]["template"]
+    app = prefill["metadata"]["labels"][LABEL_SERVING]
+    for pod in (prefill, decode):
+        labels = pod["metadata"]["labels"]
+        assert labels["llm-d.ai/inference-serving"] == "true"
+        assert labels["app"] == app
+    host = {
+        "name": "VLLM_NIXL_SIDE_CHANNEL_HOST",
+        "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}},
+    }
+    # The user's own port wins and is not duplicated; the host is still provided.
+    assert engine_container(prefill)["env"] == [
+        {"name": "VLLM_NIXL_SIDE_CHANNEL_PORT", "value": "6000"},
+        host,
+    ]
+    assert engine_container(decode)["env"] == [
+        host,
+        {"name": "VLLM_NIXL_SIDE_CHANNEL_PORT", "value": "5557"},
+    ]
+    assert schema_problems(out) == []
+
+
+def test_unified_pods_get_no_prefill_decode_plumbing() -> None:
+    pod = inner_of(compose(replica()), "workload-main")["spec"]["template"]
+    assert "env" not in engine_container(pod)
+    assert not {"app", "llm-d.ai/inference-serving", LABEL_LLMD_ROLE} & set(
+        pod["metadata"]["labels"]
+    )
+
+
+def test_replica_labels_reach_every_pod_under_the_members_and_managed_ones() -> None:
+    leader = template(labels={"team": "leader-team"})
+    out = compose(
+        replica(
+            *gang_engine(leader=leader),
+            cache="weights",
+            labels={
+                "team": "search",
+                "tier": "prod",
+                "modelplane.ai/deployment": "qwen",
+                "crossplane.io/composite": "qwen",
+            },
+        )
+    )
+    leader_pod, worker_pod = pod_templates(inner_of(out, "workload-main"))
+    assert leader_pod["metadata"]["labels"]["team"] == "leader-team"
+    assert worker_pod["metadata"]["labels"]["team"] == "search"
+    for pod in (leader_pod, worker_pod):
+        labels = pod["metadata"]["labels"]
+        assert labels["tier"] == "prod"
+        assert "modelplane.ai/deployment" not in labels
+        assert "crossplane.io/composite" not in labels
+    assert schema_problems(out) == []
 
 
 def test_decode_pods_get_the_routing_sidecar_on_the_pool_port_and_keep_their_flags() -> None:

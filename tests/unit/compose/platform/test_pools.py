@@ -89,6 +89,26 @@ def test_a_zero_node_pool_is_published_with_a_notice() -> None:
     assert "0 nodes" in notice.message
 
 
+def test_an_autoscaled_pool_publishes_its_ceiling_beside_its_current_nodes() -> None:
+    cluster = existing_cluster(
+        "c",
+        [pool("zero", nodes=0, max_node_count=4), pool("fixed", nodes=2)],
+    )
+    pools, problems = publish_pools(cluster.spec, {"l4": L4})
+    assert [(p.name, p.nodes, p.max_nodes) for p in pools] == [("zero", 0, 4), ("fixed", 2, None)]
+    # Scaled to zero is recognisable on the wire: nodes 0, maxNodes above it.
+    wire = api.to_dict(with_published_pools(cluster, {"l4": L4}))["status"]["gpuPools"]
+    assert [{k: p.get(k) for k in ("nodes", "maxNodes")} for p in wire] == [
+        {"nodes": 0, "maxNodes": 4},
+        {"nodes": 2, "maxNodes": None},
+    ]
+    [notice] = problems
+    assert notice.published
+    assert notice.message == (
+        "the pool has 0 nodes now; its autoscaler adds up to 4 when replicas are placed on it"
+    )
+
+
 def test_duplicate_pool_names_publish_the_first_and_report_the_rest() -> None:
     cluster = existing_cluster("c", [pool("a", nodes=1), pool("a", "h100", nodes=5), pool("b")])
     pools, problems = publish_pools(cluster.spec, {"l4": L4, "h100": H100})
