@@ -155,4 +155,6 @@ def connect(kubeconfig: str | None, context: str | None) -> Any:
             config.load_incluster_config(client_configuration=configuration)
         except config.ConfigException:
             config.load_kube_config(context=context, client_configuration=configuration)
+    # One connection per watched kind plus the workers': urllib3's default pool is 10.
+    configuration.connection_pool_maxsize = 128
     return Kube(client.ApiClient(configuration))

@@ -43,7 +43,9 @@ def apiserver() -> Iterator[ApiServer]:
 
 
 def kube_for(server: ApiServer, *, timeout: float = 5.0) -> Kube:
-    return Kube(client.ApiClient(client.Configuration(host=server.url)), timeout=timeout)
+    configuration = client.Configuration(host=server.url)
+    configuration.connection_pool_maxsize = 128
+    return Kube(client.ApiClient(configuration), timeout=timeout)
 
 
 @pytest.fixture
