@@ -1,4 +1,4 @@
-"""Fixtures: the test API server on 127.0.0.1, a real ``kubernetes`` client, a running controller."""
+"""Fixtures: the test API server on 127.0.0.1, the real ``kubernetes`` client, a controller."""
 
 from __future__ import annotations
 

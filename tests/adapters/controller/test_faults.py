@@ -5,8 +5,8 @@ from __future__ import annotations
 from modelplane_adapters.controller.cache import OWNER_UID
 from modelplane_core.reconcile import key_of
 from tests.adapters.controller.apiserver import ApiServer
-from tests.adapters.controller.conftest import kube_for, settled, wait_for
-from tests.adapters.controller.test_controller import API, children_of, tour_objects
+from tests.adapters.controller.conftest import settled, wait_for
+from tests.adapters.controller.test_controller import API, tour_objects
 
 
 def deletes(server: ApiServer) -> list[str]:
@@ -59,7 +59,9 @@ def test_an_expired_watch_lists_again_and_misses_nothing(apiserver, start) -> No
     relists = informer.relists
     before = composed(apiserver)
     # Another kind moves on, so the cluster watch's last version is no longer the newest.
-    apiserver.put({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "x"}})
+    apiserver.put(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "x"}}
+    )
     apiserver.compact()
     apiserver.drop_watches()
     cluster = apiserver.get(API, "InferenceCluster", "eks-us-east")
@@ -67,8 +69,12 @@ def test_an_expired_watch_lists_again_and_misses_nothing(apiserver, start) -> No
     apiserver.put(cluster)
     wait_for(lambda: informer.relists > relists, what="a relist after 410 Gone")
     wait_for(
-        lambda: (run.controller.cache.get(key_of(cluster)).manifest["metadata"].get("labels") or {})
-        .get("tier") == "gold",
+        lambda: (
+            (
+                run.controller.cache.get(key_of(cluster)).manifest["metadata"].get("labels") or {}
+            ).get("tier")
+            == "gold"
+        ),
         what="the change made while the watch was down",
     )
     settled(apiserver, run)
@@ -85,7 +91,8 @@ def test_losing_the_lease_stops_work_and_tears_nothing_down(apiserver, start) ->
     built = composed(apiserver)
     assert built
     elector = first.controller.elector
-    assert elector is not None and elector.leading.is_set()
+    assert elector is not None
+    assert elector.leading.is_set()
     # Another replica takes the lease over (as after a partition): the first must stop.
     lease = apiserver.get("coordination.k8s.io/v1", "Lease", "modelplane-controller", "kube-system")
     lease["spec"]["holderIdentity"] = "second"
@@ -104,8 +111,10 @@ def test_losing_the_lease_stops_work_and_tears_nothing_down(apiserver, start) ->
     lease["spec"]["holderIdentity"] = ""
     apiserver.put(lease)
     second = start(leader_elect=True, identity="second", lease_namespace="kube-system")
-    wait_for(lambda: second.controller.elector and second.controller.elector.leading.is_set(),
-             what="the second replica leading")
+    wait_for(
+        lambda: second.controller.elector and second.controller.elector.leading.is_set(),
+        what="the second replica leading",
+    )
     settled(apiserver, second)
     assert composed(apiserver) == built
     assert deletes(apiserver) == []
