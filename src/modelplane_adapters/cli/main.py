@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     "function_cmd",
     "package_cmd",
     "simulate_cmd",
+    "controller_cmd",
     "version_cmd",
 )
 

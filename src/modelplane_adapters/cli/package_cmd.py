@@ -23,8 +23,9 @@ def register(subparsers: Any) -> None:
         description=(
             "Write OUTDIR/configuration (crossplane.yaml with its dependencies, one XRD and "
             "one Pipeline Composition per kind), OUTDIR/function (package metadata and the "
-            "Dockerfile of the function image), OUTDIR/install (objects to kubectl apply) "
-            "and OUTDIR/README.md (how to build, push and install)."
+            "Dockerfile of the function image), OUTDIR/install (objects to kubectl apply), "
+            "OUTDIR/README.md (how to build, push and install) and OUTDIR/controller (the "
+            "standalone controller: CRDs, RBAC, Deployment, Dockerfile)."
         ),
     )
     build.add_argument("outdir", metavar="OUTDIR", type=Path)
@@ -49,6 +50,13 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def _controller(outdir: Path, registry: str, version: str) -> list[Path]:
+    """The standalone controller's flavour: OUTDIR/controller (CRDs, RBAC, Deployment)."""
+    from modelplane_adapters.controller.manifests import write_controller
+
+    return write_controller(outdir, registry=registry, version=version)
+
+
 def run_build(args: argparse.Namespace) -> int:
     # The generator imports the SDK-free package modules only; still, load them on demand.
     from modelplane_adapters.crossplane.package import (
@@ -59,6 +67,7 @@ def run_build(args: argparse.Namespace) -> int:
     registry = args.registry or DEFAULT_REGISTRY
     try:
         written = write_package(args.outdir, registry=registry, version=args.package_version)
+        written += _controller(args.outdir, registry, args.package_version)
     except OSError as exc:
         print(f"modelplane package build: cannot write {args.outdir}: {exc}", file=sys.stderr)
         return 2

@@ -15,31 +15,9 @@ from typing import Any
 
 import attrs
 
-ObjectKey = tuple[str, str, str, str]  # (apiVersion, kind, namespace or "", name)
+from modelplane_core.reconcile.port import ObjectKey, Owner, describe, key_of
 
-
-def key_of(manifest: Mapping[str, Any]) -> ObjectKey:
-    metadata = manifest.get("metadata") or {}
-    return (
-        str(manifest.get("apiVersion", "")),
-        str(manifest.get("kind", "")),
-        str(metadata.get("namespace") or ""),
-        str(metadata.get("name") or ""),
-    )
-
-
-def describe(key: ObjectKey) -> str:
-    """``Kind namespace/name`` (``Kind name`` when cluster-scoped), as kubectl prints it."""
-    _api, kind, namespace, name = key
-    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-
-
-@attrs.frozen(kw_only=True)
-class Owner:
-    """The composite that composed an object, and the resource key it used."""
-
-    composite: ObjectKey
-    resource: str
+__all__ = ["ObjectKey", "Owner", "Store", "Stored", "describe", "key_of"]
 
 
 @attrs.frozen(kw_only=True)

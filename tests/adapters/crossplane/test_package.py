@@ -521,7 +521,10 @@ def test_package_build_writes_the_tree(tmp_path: Path, capsys: pytest.CaptureFix
     out = tmp_path / "out"
     assert main(["package", "build", str(out)]) == 0
     printed = capsys.readouterr().out.split()
+    from modelplane_adapters.controller.manifests import controller_files
+
     expected: list[PackageFile] = build_package()
+    expected += controller_files(DEFAULT_REGISTRY, __version__)  # the controller flavour
     assert sorted(printed) == sorted(str(out / f.path) for f in expected)
     for file in expected:
         assert (out / file.path).read_text() == file.text
