@@ -31,7 +31,7 @@ Crossplane semantics kept on purpose:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -150,8 +150,13 @@ class Engine:
         self._requirements: dict[ObjectKey, tuple[Requirement, ...]] = {}
         self._decoded: dict[ObjectKey, tuple[Mapping[str, Any], Any]] = {}
         self._resolved: dict[tuple[Any, ...], tuple[Any, Fetched]] = {}
-        # Who must be reconciled when an object of a kind changes: Crossplane's watches.
-        self._watchers: dict[tuple[str, str], set[ObjectKey]] = {}
+        # Objects of a kind at one version, indexed for selectors (built on first use).
+        self._indexes: dict[tuple[str, str], _KindIndex] = {}
+        # Who must be reconciled when an object changes: Crossplane's watches, by selector.
+        self._watches = _Watches()
+        # The labels each object had when last seen changing: a relabelled or deleted
+        # object also wakes whoever selected it by its old labels.
+        self._labels: dict[ObjectKey, Mapping[str, str]] = {}
         self.composer_calls = 0
 
     # -- reading the state as a composer sees it ---------------------------------------
@@ -189,18 +194,16 @@ class Engine:
             return cached[1]
         found: list[AnyObject] = []
         unreadable: list[Unreadable] = []
-        for key, stored in self.state.of_kind(requirement.api_version, requirement.kind):
+        index = self._index(requirement.api_version, requirement.kind, version)
+        for key, stored in index.candidates(requirement):
             _api, _kind, namespace, name = key
             if requirement.namespace is not None and namespace != requirement.namespace:
                 continue
             if requirement.match_name is not None:
                 if name != requirement.match_name:
                     continue
-            else:
-                labels = (stored.manifest.get("metadata") or {}).get("labels") or {}
-                wanted = requirement.match_labels or {}
-                if any(labels.get(k) != v for k, v in wanted.items()):
-                    continue
+            elif not _selects(requirement, _labels_of(stored.manifest)):
+                continue
             try:
                 found.append(self.required_from(key, stored))
             except ValidationError as exc:
@@ -208,6 +211,14 @@ class Engine:
         result = Fetched(items=tuple(found), unreadable=tuple(unreadable))
         self._resolved[memo_key] = (version, result)
         return result
+
+    def _index(self, api_version: str, kind: str, version: Hashable) -> _KindIndex:
+        """The kind's objects at ``version``, indexed by name and label (rebuilt when written)."""
+        index = self._indexes.get((api_version, kind))
+        if index is None or index.version != version:
+            index = _KindIndex(version, self.state.of_kind(api_version, kind))
+            self._indexes[(api_version, kind)] = index
+        return index
 
     def required_from(self, key: ObjectKey, stored: StoredObject) -> AnyObject:
         """The one place a stored object becomes a required resource: decoded, the boundary.
@@ -378,19 +389,28 @@ class Engine:
         A composer is a pure function of its composite, its composed resources
         and the resources it requires, so only these need reconciling again: a
         written composite, the owner of a written object, and every composite
-        requiring objects of a written kind.
+        whose requirement selects the written object (by name, or by labels it
+        has now or had before it was written).
         """
         dirty: set[ObjectKey] = set()
         state = self.state
         for key, owner in changes.items():
+            stored = state.get(key)
             if is_composite(key):
-                if state.get(key) is None:
+                if stored is None:
                     self.forget(key)
                 else:
                     dirty.add(key)
             if owner is not None:
                 dirty.add(owner)
-            dirty |= self._watchers.get((key[0], key[1]), set())
+            before = self._labels.pop(key, None)
+            now = _labels_of(stored.manifest) if stored is not None else None
+            if now:
+                self._labels[key] = now
+            if stored is None and before is None:
+                # Deleted before its labels were ever seen: whoever selects by label may care.
+                dirty |= self._watches.any_label(key)
+            dirty |= self._watches.selecting(key, before or {}, now or {})
         return {key for key in dirty if state.get(key) is not None}
 
     def forget(self, key: ObjectKey) -> None:
@@ -399,18 +419,130 @@ class Engine:
         self._decoded.pop(key, None)
 
     def _watch(self, key: ObjectKey, requirements: tuple[Requirement, ...]) -> None:
-        for requirement in self._requirements.get(key, ()):
-            self._watchers.get((requirement.api_version, requirement.kind), set()).discard(key)
+        self._watches.replace(key, self._requirements.get(key, ()), requirements)
         if requirements:
             self._requirements[key] = requirements
         else:
             self._requirements.pop(key, None)
-        for requirement in requirements:
-            self._watchers.setdefault((requirement.api_version, requirement.kind), set()).add(key)
 
     def watched_kinds(self) -> set[tuple[str, str]]:
         """Every (apiVersion, kind) some composite requires: what a backend must watch."""
-        return {kind for kind, keys in self._watchers.items() if keys}
+        return {
+            (r.api_version, r.kind)
+            for requirements in self._requirements.values()
+            for r in requirements
+        }
+
+
+def _labels_of(manifest: Mapping[str, Any]) -> Mapping[str, str]:
+    labels = (manifest.get("metadata") or {}).get("labels")
+    return labels if isinstance(labels, Mapping) else {}
+
+
+def _selects(requirement: Requirement, labels: Mapping[str, str]) -> bool:
+    """A label requirement (no labels: every object) selects an object with ``labels``."""
+    return all(labels.get(k) == v for k, v in (requirement.match_labels or {}).items())
+
+
+class _KindIndex:
+    """A kind's objects at one version, by name and by each label pair, in key order."""
+
+    __slots__ = ("by_label", "by_name", "objects", "version")
+
+    def __init__(
+        self, version: Hashable, objects: Iterable[tuple[ObjectKey, StoredObject]]
+    ) -> None:
+        self.version = version
+        self.objects = list(objects)
+        self.by_name: dict[str, list[tuple[ObjectKey, StoredObject]]] = {}
+        self.by_label: dict[tuple[str, str], list[tuple[ObjectKey, StoredObject]]] = {}
+        for entry in self.objects:
+            self.by_name.setdefault(entry[0][3], []).append(entry)
+            for pair in _labels_of(entry[1].manifest).items():
+                self.by_label.setdefault(pair, []).append(entry)
+
+    def candidates(self, requirement: Requirement) -> list[tuple[ObjectKey, StoredObject]]:
+        """A superset of what ``requirement`` selects, in key order."""
+        if requirement.match_name is not None:
+            return self.by_name.get(requirement.match_name, [])
+        labels = sorted((requirement.match_labels or {}).items())
+        return self.by_label.get(labels[0], []) if labels else self.objects
+
+
+# A composite selecting by labels: (composite, namespace or None, sorted label pairs).
+_LabelWatch = tuple[ObjectKey, str | None, tuple[tuple[str, str], ...]]
+
+
+def _entry(by_label: bool, composite: ObjectKey, requirement: Requirement) -> Any:
+    if not by_label:
+        return composite
+    return (
+        composite,
+        requirement.namespace,
+        tuple(sorted((requirement.match_labels or {}).items())),
+    )
+
+
+class _Watches:
+    """Which composites' requirements select an object: by name, by a label pair, or all."""
+
+    def __init__(self) -> None:
+        # (apiVersion, kind, name) -> composites naming it.
+        self.by_name: dict[tuple[str, str, str], set[ObjectKey]] = {}
+        # (apiVersion, kind, label, value) -> (composite, namespace, labels) selecting with it.
+        self.by_label: dict[tuple[str, str, str, str], set[_LabelWatch]] = {}
+        # (apiVersion, kind) -> composites selecting every object of the kind.
+        self.all: dict[tuple[str, str], set[ObjectKey]] = {}
+
+    def _slot(self, requirement: Requirement) -> tuple[dict[Any, set[Any]], Any]:
+        kind = (requirement.api_version, requirement.kind)
+        if requirement.match_name is not None:
+            return self.by_name, (*kind, requirement.match_name)
+        labels = sorted((requirement.match_labels or {}).items())
+        if labels:
+            return self.by_label, (*kind, *labels[0])
+        return self.all, kind
+
+    def replace(
+        self,
+        composite: ObjectKey,
+        old: Iterable[Requirement],
+        new: Iterable[Requirement],
+    ) -> None:
+        for requirement in old:
+            table, slot = self._slot(requirement)
+            table.get(slot, set()).discard(_entry(table is self.by_label, composite, requirement))
+        for requirement in new:
+            table, slot = self._slot(requirement)
+            table.setdefault(slot, set()).add(
+                _entry(table is self.by_label, composite, requirement)
+            )
+
+    def selecting(
+        self, key: ObjectKey, before: Mapping[str, str], now: Mapping[str, str]
+    ) -> set[ObjectKey]:
+        """The composites whose requirements select ``key`` with either set of labels."""
+        api_version, kind, namespace, name = key
+        found = set(self.all.get((api_version, kind), ()))
+        found |= self.by_name.get((api_version, kind, name), set())
+        for labels in (before, now):
+            for pair in labels.items():
+                for composite, selected_in, wanted in self.by_label.get(
+                    (api_version, kind, *pair), ()
+                ):
+                    namespaced = selected_in in (None, namespace)
+                    if namespaced and all(labels.get(k) == v for k, v in wanted):
+                        found.add(composite)
+        return found
+
+    def any_label(self, key: ObjectKey) -> set[ObjectKey]:
+        """Every composite selecting objects of ``key``'s kind by some label."""
+        return {
+            composite
+            for (api_version, kind, _label, _value), entries in self.by_label.items()
+            if (api_version, kind) == key[:2]
+            for composite, _namespace, _labels in entries
+        }
 
 
 def _named(
