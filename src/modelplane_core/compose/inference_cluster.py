@@ -123,7 +123,7 @@ class _Backend:
 def compose(observed: Observed[InferenceCluster]) -> Composition:
     cluster = observed.composite
     needed = requirements(cluster)
-    problems = _spec_problems(cluster)
+    problems = spec_problems(cluster)
     if problems:
         message = f"the spec is invalid: {summarize([str(p) for p in problems])}"
         return _hold(observed, needed, "InvalidSpec", message, warn=True)
@@ -172,7 +172,7 @@ def compose(observed: Observed[InferenceCluster]) -> Composition:
 # --- inputs -----------------------------------------------------------------------------
 
 
-def _spec_problems(cluster: InferenceCluster) -> list[FieldError]:
+def spec_problems(cluster: InferenceCluster) -> list[FieldError]:
     """Problems that make the whole spec untrustworthy (pool problems are handled per pool)."""
     problems = [p for p in validate(cluster) if not _pool_scoped(p.path)]
     existing = cluster.spec.cluster.existing
