@@ -10,7 +10,9 @@ Manifests written by hand have no status, but a ModelDeployment schedules
 onto what its InferenceClusters publish. As ``modelplane schedule`` does,
 every required InferenceCluster without ``status.gpuPools`` gets the pools its
 InferenceClasses (also given with ``--required``) would publish and counts as
-Ready; a note on stderr says so, and what could not be derived.
+Ready, with the provider config its composer would publish (what ModelCaches
+and ModelReplicas target it through); a note on stderr says so, and what could
+not be derived.
 """
 
 from __future__ import annotations
@@ -162,7 +164,10 @@ def _demo_composite(demo: list[SourceDocument]) -> SourceDocument:
 
 def _with_derived_status(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Required objects, InferenceClusters without published pools given them (see module doc)."""
+    import attrs
+
     from modelplane_core import api
+    from modelplane_core.compose.inference_cluster import provider_config_name
     from modelplane_core.simulation import publish
 
     decoded: list[Any] = []
@@ -181,6 +186,15 @@ def _with_derived_status(manifests: list[dict[str, Any]]) -> list[dict[str, Any]
             out.append(manifest)
             continue
         published, notices = publish(obj, classes)
+        if published.status is not None and published.status.provider_config_ref is None:
+            # What the cluster's composer publishes once it can reach the cluster: the
+            # ModelCache and ModelReplica composers target the cluster through it.
+            reference = api.ProviderConfigReference(
+                name=provider_config_name(obj.metadata.name or "")
+            )
+            published = attrs.evolve(
+                published, status=attrs.evolve(published.status, provider_config_ref=reference)
+            )
         name = shorten(obj.metadata.name or "")
         derived.append(name)
         for notice in notices:
