@@ -284,7 +284,8 @@ class _Builder:
         key = frame.key
         if key is None:
             if type(value) is not str and not isinstance(value, _Merge):
-                raise self._error(event, _key_problem(value))
+                written = event.value if type(event) is ScalarEvent else None
+                raise self._error(event, _key_problem(value, written))
             if value in frame.lines:
                 raise self._error(
                     event,
@@ -427,20 +428,15 @@ def _tag_problem(tag: str, node: str) -> str:
     )
 
 
-def _key_problem(key: object) -> str:
-    if isinstance(key, bool | int | float) or key is None:
-        shown = "null" if key is None else str(key).lower() if isinstance(key, bool) else key
-        return (
-            f"the key {shown} is a {_type_name(key)}, not a string; mapping keys in a manifest "
-            f'are strings: quote it ("{shown}")'
-        )
-    return "a mapping key must be a string"
-
-
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    return {bool: "boolean", int: "number", float: "number"}.get(type(value), type(value).__name__)
+def _key_problem(key: object, written: str | None) -> str:
+    """Why ``key`` cannot be a manifest's key; ``written`` is its text in the file, if a scalar."""
+    if written is None:
+        return "a mapping key must be a string"
+    kind = {bool: "a boolean", int: "a number", float: "a number"}.get(type(key), "null")
+    return (
+        f"the key {written} reads as {kind}, not a string; mapping keys in a manifest "
+        f'are strings: quote it ("{written}")'
+    )
 
 
 def _show(value: str) -> str:

@@ -36,16 +36,21 @@ JSON_DATA = st.recursive(
 )
 
 
+def parse_with(parser: type, text: str) -> list[yamlio.YamlDocument]:
+    """``parse_documents`` on ``parser`` (hypothesis re-runs the test, so no fixture)."""
+    previous = yamlio._Parser
+    yamlio._Parser = parser
+    try:
+        return yamlio.parse_documents(text)
+    finally:
+        yamlio._Parser = previous
+
+
 @pytest.mark.parametrize("parser", PARSERS, ids=lambda p: p.__name__)
 @given(data=st.lists(JSON_DATA.filter(lambda d: d is not None), min_size=1, max_size=3))
 def test_dumped_documents_read_back_equal(parser: type, data: list[Any]) -> None:
     text = yamlio.dump_documents(data)
-    previous = yamlio._Parser
-    yamlio._Parser = parser
-    try:
-        documents = yamlio.parse_documents(text)
-    finally:
-        yamlio._Parser = previous
+    documents = parse_with(parser, text)
     assert [d.data for d in documents] == data
     assert documents == yamlio.parse_documents(text)
 
@@ -54,11 +59,6 @@ def test_dumped_documents_read_back_equal(parser: type, data: list[Any]) -> None
 @given(data=JSON_DATA, flow=st.booleans())
 def test_reading_agrees_with_pyyaml_safe_load(parser: type, data: Any, flow: bool) -> None:
     text = yaml.safe_dump(data, default_flow_style=flow)
-    previous = yamlio._Parser
-    yamlio._Parser = parser
-    try:
-        documents = yamlio.parse_documents(text)
-    finally:
-        yamlio._Parser = previous
+    documents = parse_with(parser, text)
     expected = yaml.safe_load(text)
     assert [d.data for d in documents] == ([] if expected is None else [expected])

@@ -173,11 +173,12 @@ def test_tags_json_cannot_hold_are_errors(text: str, shown: str) -> None:
     [
         (
             "spec:\n  1: x\n",
-            "the key 1 is a number, not a string; mapping keys in a manifest are "
+            "the key 1 reads as a number, not a string; mapping keys in a manifest are "
             'strings: quote it ("1")',
         ),
-        ("spec:\n  on: x\n", "the key true is a boolean"),
-        ("spec:\n  ~: x\n", "the key null is a null"),
+        ("spec:\n  on: x\n", "the key on reads as a boolean, not a string; mapping"),
+        ("spec:\n  ~: x\n", "the key ~ reads as null, not a string;"),
+        ("x: 0\nspec: {a: &k 1, *k : x}\n", "a mapping key must be a string"),
         ("spec:\n  ? [a]\n  : x\n", "a mapping key must be a string, not a mapping or a list"),
     ],
 )
