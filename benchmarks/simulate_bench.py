@@ -10,14 +10,17 @@ ServingStack, every deployment its replicas, endpoints and routes) until the
 fleet is idle, then plays ``--events`` events spread an hour apart, cycling
 through a cluster outage and recovery, a NoExecute drain and its removal, a
 pool resize, a scale-up, a scale-down and a cluster deletion. Printed: the
-wall time of each phase, steps, composer calls, objects and replicas. Numbers
-are printed, never asserted.
+wall time of each phase, steps, composer calls, objects and replicas, and for
+each event the wall time from the event to convergence (what a reconcile
+after one change costs), with the median and the slowest. Numbers are
+printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
 import time
 
 from modelplane_core.demo import synthetic
@@ -76,10 +79,15 @@ def main() -> None:
         f"{len(simulation.store)} objects, replicas {last.ready} ready / {last.placed} placed "
         f"/ {last.wanted} wanted"
     )
+    per_event: list[float] = []
+    started = time.perf_counter()
     for number, event in enumerate(events(fleet, args.events), start=1):
         simulation.at(simulation.now + 3600 * number, event)
-    started = time.perf_counter()
-    simulation.run()
+        began, steps = time.perf_counter(), len(simulation.history)
+        simulation.run()
+        per_event.append(time.perf_counter() - began)
+        calls = sum(s.composer_calls for s in simulation.history[steps:])
+        print(f"  {type(event).__name__:<8} {per_event[-1]:6.2f} s, {calls} composer calls")
     played = time.perf_counter() - started
     last = simulation.history[-1]
     print(
@@ -88,6 +96,11 @@ def main() -> None:
         f"replicas {last.ready} ready / {last.placed} placed / {last.wanted} wanted, "
         f"converged: {simulation.failure is None}"
     )
+    if per_event:
+        print(
+            f"per event to convergence: median {statistics.median(per_event):.2f} s, "
+            f"slowest {max(per_event):.2f} s"
+        )
     print(f"total: {up + played:.1f} s")
 
 

@@ -26,3 +26,13 @@ def shared_path(*parts: str) -> Path:
             "development checkout only); set MODELPLANE_SHARED to point at it"
         )
     return path
+
+
+def yaml_parsers() -> list[type]:
+    """The parsers ``api.parse_documents`` may run on: libyaml's when built, and the pure one."""
+    import yaml
+
+    parsers: list[type] = [yaml.SafeLoader]
+    if hasattr(yaml, "CSafeLoader"):
+        parsers.insert(0, yaml.CSafeLoader)
+    return parsers

@@ -12,7 +12,13 @@ import json
 import sys
 from typing import Any
 
-from modelplane_adapters.cli.manifests import InputError, read_documents
+from modelplane_adapters.cli.manifests import (
+    InputError,
+    add_input_arguments,
+    demo_documents,
+    input_paths,
+    read_documents,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -32,7 +38,7 @@ def register(subparsers: Any) -> None:
     check.set_defaults(handler=run_check)
     match = actions.add_parser(
         "match",
-        help="evaluate EXPR on every InferenceClass device in FILEs",
+        help="evaluate EXPR on every InferenceClass device in FILEs (or the demo fleet)",
         description=(
             "Evaluate EXPR against every device of every InferenceClass in the files and "
             "print matched, not matched, or error with the reason. Exit 0 when at least one "
@@ -40,7 +46,10 @@ def register(subparsers: Any) -> None:
         ),
     )
     match.add_argument("expression", metavar="EXPR")
-    match.add_argument("files", nargs="+", metavar="FILE", help="YAML files ('-' for stdin)")
+    add_input_arguments(match)
+    match.add_argument(
+        "--demo", action="store_true", help="match the built-in demo fleet's InferenceClasses"
+    )
     match.add_argument("-o", "--output", choices=("text", "json"), default="text")
     match.set_defaults(handler=run_match)
     parser.set_defaults(handler=lambda _args: _usage(parser))
@@ -83,8 +92,14 @@ def run_check(args: argparse.Namespace) -> int:
 def run_match(args: argparse.Namespace) -> int:
     from modelplane_core import api
 
+    paths = input_paths(args)
+    if not paths and not args.demo:
+        print("modelplane cel match: give FILEs (or -f PATH), or --demo", file=sys.stderr)
+        return 2
     try:
-        documents = read_documents(args.files)
+        documents = read_documents(paths, recursive=args.recursive)
+        if args.demo:
+            documents += demo_documents()
     except InputError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -13,8 +13,6 @@ import os
 import sys
 from typing import Any
 
-DEFAULT_ADDRESS = "0.0.0.0:9443"
-
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
@@ -37,14 +35,16 @@ def register(subparsers: Any) -> None:
     )
     serve.add_argument(
         "--address",
-        default=os.environ.get("ADDRESS", DEFAULT_ADDRESS),
-        help=f"address to listen on (env ADDRESS; default {DEFAULT_ADDRESS})",
+        default=os.environ.get("ADDRESS") or None,
+        help="address to listen on (env ADDRESS; default 0.0.0.0:9443 with mTLS, "
+        "127.0.0.1:9443 with --insecure)",
     )
     serve.add_argument(
         "--insecure",
         action="store_true",
         default=_env_flag("INSECURE"),
-        help="serve plaintext gRPC without mTLS, for local use (env INSECURE)",
+        help="serve plaintext gRPC without mTLS, for local use (env INSECURE); "
+        "conflicts with --tls-certs-dir",
     )
     serve.add_argument(
         "--tls-certs-dir",

@@ -30,7 +30,18 @@ SUBCOMMANDS = (
     "simulate_cmd",
     "controller_cmd",
     "version_cmd",
+    "completion_cmd",
 )
+
+# The extra that brings each optional top-level module, for a helpful message
+# when a command needs one that is not installed.
+EXTRAS = {
+    "crossplane": "crossplane",
+    "grpc": "crossplane",
+    "google": "crossplane",
+    "matplotlib": "plot",
+    "kubernetes": "controller",
+}
 
 
 def _subcommand_modules() -> list[ModuleType]:
@@ -64,6 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"modelplane {args.command}: this command needs the '{extra}' extra "
+            f"({exc.name} is not installed): pip install 'modelplane[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -18,7 +18,14 @@ import sys
 import time
 from typing import Any
 
-from modelplane_adapters.cli.manifests import InputError, read_documents
+from modelplane_adapters.cli.manifests import (
+    InputError,
+    add_input_arguments,
+    demo_documents,
+    input_paths,
+    read_documents,
+)
+from modelplane_adapters.cli.progress import Activity
 from modelplane_adapters.cli.tables import table_lines
 
 _SYNTHETIC = re.compile(r"^(\d+)x(\d+)$")
@@ -32,11 +39,12 @@ def register(subparsers: Any) -> None:
             "Schedule every ModelDeployment in the files against the InferenceClusters, "
             "InferenceClasses, ModelCaches and ModelReplicas in them. Clusters without a "
             "published status get their pools from the classes and count as Ready. Exit 0 "
-            "when every replica is placed, 1 on a shortfall or invalid input, 2 when a file "
-            "cannot be read."
+            "when every replica is placed, 1 on a shortfall, invalid input or no "
+            "ModelDeployment to schedule, 2 when a file cannot be read."
         ),
     )
-    parser.add_argument("files", nargs="*", metavar="FILE", help="YAML files ('-' for stdin)")
+    add_input_arguments(parser)
+    parser.add_argument("--demo", action="store_true", help="schedule the built-in demo fleet")
     parser.add_argument(
         "--synthetic",
         metavar="CLUSTERSxDEPLOYMENTS",
@@ -56,25 +64,45 @@ def run(args: argparse.Namespace) -> int:
     from modelplane_core import api
     from modelplane_core.simulation import dry_run
 
-    if bool(args.files) == bool(args.synthetic):
-        print("modelplane schedule: give FILEs or --synthetic CxD (not both)", file=sys.stderr)
+    paths = input_paths(args)
+    if (bool(paths) or args.demo) == bool(args.synthetic):
+        print(
+            "modelplane schedule: give FILEs (or -f PATH, or --demo), or --synthetic CxD, not both",
+            file=sys.stderr,
+        )
         return 2
     if args.synthetic:
-        objects = _synthetic(args.synthetic, args.seed)
+        with Activity(f"generating a {args.synthetic} fleet"):
+            objects = _synthetic(args.synthetic, args.seed)
         if objects is None:
             print("modelplane schedule: --synthetic wants CxD, e.g. 200x200", file=sys.stderr)
             return 2
     else:
         try:
-            objects = _load(read_documents(args.files), api)
+            with Activity(f"reading {', '.join(paths) or 'the demo fleet'}"):
+                documents = read_documents(paths, recursive=args.recursive)
+                if args.demo:
+                    documents += demo_documents()
+                objects = _load(documents, api)
         except InputError as exc:
             print(str(exc), file=sys.stderr)
             return 2
         if objects is None:
             return 1
+    deployments = sum(1 for o in objects if isinstance(o, api.ModelDeployment))
+    if not deployments:
+        found = f"{len(objects)} Modelplane objects" if objects else "no Modelplane objects"
+        print(
+            f"modelplane schedule: nothing to schedule: {found} and no ModelDeployment in "
+            f"{', '.join(paths) or 'the input'}",
+            file=sys.stderr,
+        )
+        return 1
+    clusters = sum(1 for o in objects if isinstance(o, api.InferenceCluster))
     started = time.perf_counter()
-    # Per-cluster detail costs a look at every cluster: only when it is shown.
-    result = dry_run(objects, explain=args.explain or args.output != "table")
+    with Activity(f"scheduling {deployments} deployments on {clusters} clusters"):
+        # Per-cluster detail costs a look at every cluster: only when it is shown.
+        result = dry_run(objects, explain=args.explain or args.output != "table")
     seconds = time.perf_counter() - started
     report = _report(result, seconds)
     if args.output == "json":

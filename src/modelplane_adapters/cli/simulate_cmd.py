@@ -34,12 +34,25 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "scenario", nargs="?", metavar="SCENARIO", help="scenario YAML ('-' for stdin)"
     )
-    parser.add_argument("--until", metavar="T", help="stop at simulated time T (e.g. 3h, 90m)")
+    parser.add_argument(
+        "--until",
+        metavar="T",
+        help="run to simulated time T: seconds (3600) or a duration (3h, 90m, 1h30m)",
+    )
     parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
     parser.add_argument(
         "--plot", metavar="DIR", help="write PNG charts into DIR (needs matplotlib)"
     )
     parser.set_defaults(handler=run)
+
+
+def _until(text: str, parse_duration: Any) -> float:
+    """``--until``: a plain number is seconds, as in a scenario file; else a duration."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        return float(parse_duration(text))
+    return float(parse_duration(seconds))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         scenario = parse_scenario(text)
-        until = parse_duration(args.until) if args.until else scenario.until
+        until = _until(args.until, parse_duration) if args.until else scenario.until
     except ScenarioError as exc:
         for problem in exc.errors:
             print(f"{source}: {problem}", file=sys.stderr)
@@ -138,10 +151,15 @@ def _print(scenario: Any, simulation: Any) -> None:
             )
         calls = sum(s.composer_calls for s in simulation.history)
         seconds = sum(s.seconds for s in simulation.history)
+        quiet = (
+            f"; nothing changed from then to t={format_time(simulation.now)}"
+            if simulation.now > final.time
+            else ""
+        )
         print(
             f"{len(simulation.history)} steps to t={format_time(final.time)}: "
             f"{final.ready}/{final.wanted} replicas ready, "
-            f"{calls} composer calls in {seconds:.2f} s",
+            f"{calls} composer calls in {seconds:.2f} s{quiet}",
             file=sys.stderr,
         )
 
@@ -176,7 +194,7 @@ def _plot(simulation: Any, directory: Path) -> bool:
         directory.mkdir(parents=True, exist_ok=True)
         for name, draw in plots.ALL.items():
             path = directory / f"{name}.png"
-            draw(simulation.history).savefig(path, dpi=110)
+            draw(simulation.history, until=simulation.now).savefig(path, dpi=110)
             print(f"wrote {path}", file=sys.stderr)
     except ImportError:
         print(

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
@@ -32,6 +31,7 @@ import grpc
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
+from modelplane_adapters.crossplane.logsafe import printable, printable_traceback
 from modelplane_adapters.crossplane.translate import (
     REASON_COMPOSE_FAILED,
     REASON_UNSUPPORTED_KIND,
@@ -94,13 +94,20 @@ def run_function(
         composition = composer(observed, cache)
         return response_from_composition(req, composition, target=target_for(composite.cls))
     except RequestError as exc:
-        LOG.info("tag=%s refused (%s): %s", req.meta.tag, exc.reason, exc.message)
+        LOG.info(
+            "tag=%s refused (%s): %s",
+            printable(req.meta.tag),
+            exc.reason,
+            printable(exc.message),
+        )
         target = target_for(composite.cls if composite else _kind_or_none(req))
         return fatal_response(req, exc.reason, exc.message, target=target)
     except Exception as exc:
         label = composite.label if composite else _label(req)
-        trace = "".join(traceback.format_exception(exc, limit=-LOGGED_FRAMES))
-        LOG.error("tag=%s composing %s failed\n%s", req.meta.tag, label, trace.rstrip())
+        trace = printable_traceback(exc, LOGGED_FRAMES)
+        LOG.error(
+            "tag=%s composing %s failed\n%s", printable(req.meta.tag), printable(label), trace
+        )
         message = (
             f"composing {label} failed: {type(exc).__name__}: {exc}; "
             "the composed resources are kept as they are"
@@ -153,7 +160,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             rsp = fatal_response(req, REASON_COMPOSE_FAILED, f"the function could not run: {exc}")
         LOG.debug(
             "tag=%s answered in %.1f ms: %d desired resources, %d results",
-            req.meta.tag,
+            printable(req.meta.tag),
             (time.perf_counter() - started) * 1000,
             len(rsp.desired.resources),
             len(rsp.results),

@@ -6,6 +6,13 @@ graceful stop on SIGTERM. Crossplane runs the function image with its mTLS
 certificates mounted and ``TLS_SERVER_CERTS_DIR`` pointing at them; for local
 use (``crossplane render``, ``modelplane render`` against a live server,
 tests) ``--insecure`` serves plaintext.
+
+The default listen address follows from that: with mTLS the function listens
+on every interface (Crossplane calls it from another pod, and authenticates
+with its client certificate); plaintext listens on loopback only unless an
+address is given, as local development servers do, so ``--insecure`` never
+exposes an unauthenticated port by accident. Asking for both plaintext and
+certificates is an error rather than one silently winning.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ from crossplane.function import runtime
 
 from modelplane_adapters.crossplane.function import FunctionRunner
 
-DEFAULT_ADDRESS: Final = "0.0.0.0:9443"
+DEFAULT_ADDRESS: Final = "0.0.0.0:9443"  # mTLS, in a cluster
+DEFAULT_INSECURE_ADDRESS: Final = "127.0.0.1:9443"  # plaintext, on this machine only
 DEFAULT_MAX_MESSAGE_MB: Final = 4
 
 
 class ServeError(ValueError):
-    """The server cannot start as asked (no credentials and not --insecure, bad certs)."""
+    """The server cannot start as asked (no credentials and not --insecure, both, bad certs)."""
 
 
 def grpc_options(max_recv_mb: int, max_send_mb: int | None = None) -> list[tuple[str, int]]:
@@ -42,8 +50,13 @@ def grpc_options(max_recv_mb: int, max_send_mb: int | None = None) -> list[tuple
     ]
 
 
+def default_address(insecure: bool) -> str:
+    """Where to listen when no address is given (see the module doc)."""
+    return DEFAULT_INSECURE_ADDRESS if insecure else DEFAULT_ADDRESS
+
+
 def serve(
-    address: str = DEFAULT_ADDRESS,
+    address: str | None = None,
     *,
     insecure: bool = False,
     tls_certs_dir: str | None = None,
@@ -52,9 +65,15 @@ def serve(
     max_send_mb: int | None = None,
 ) -> None:
     """Serve until SIGTERM. Raises :class:`ServeError` when it cannot start."""
+    if insecure and tls_certs_dir:
+        raise ServeError(
+            f"--insecure asks for plaintext, but TLS certificates are configured ({tls_certs_dir}, "
+            "from --tls-certs-dir or TLS_SERVER_CERTS_DIR); use one or the other"
+        )
+    address = address or default_address(insecure)
     configure_logging(debug)
     creds = None
-    if tls_certs_dir and not insecure:
+    if tls_certs_dir:
         try:
             creds = runtime.load_credentials(tls_certs_dir)
         except OSError as exc:

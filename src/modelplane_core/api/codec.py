@@ -24,7 +24,14 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from modelplane_core.api.errors import FieldError, ValidationError, index_path, join_path, key_path
+from modelplane_core.api.errors import (
+    FieldError,
+    ValidationError,
+    index_path,
+    join_path,
+    key_path,
+    shown,
+)
 from modelplane_core.api.fields import constraints_of, is_required, wire_fields, wire_name
 
 T = TypeVar("T")
@@ -90,8 +97,8 @@ def _structure_literal(value: object, type_: Any) -> object:
     allowed = get_args(type_)
     if value not in allowed or isinstance(value, bool):
         choices = ", ".join(str(a) for a in allowed)
-        shown = "null" if value is None else repr(value)
-        raise _WireTypeError(f"unsupported value {shown}: must be one of {choices}")
+        given = "null" if value is None else shown(value)
+        raise _WireTypeError(f"unsupported value {given}: must be one of {choices}")
     return value
 
 

@@ -12,7 +12,7 @@ import attrs
 from modelplane_core.api import rules as _rules  # noqa: F401
 from modelplane_core.api.codec import structure, unstructure
 from modelplane_core.api.deployment_layout import path_in_layout, read_layout, write_layout
-from modelplane_core.api.errors import FieldError, ValidationError
+from modelplane_core.api.errors import FieldError, ValidationError, shown
 from modelplane_core.api.model_deployment import Layout, ModelDeployment
 from modelplane_core.api.registry import (
     Resource,
@@ -102,7 +102,9 @@ def _unknown_kind(api_version: str, kind: str) -> FieldError:
         return FieldError("apiVersion", f"{kind} is served as {served}, not {api_version}")
     close = difflib.get_close_matches(kind, known_kinds(), n=1)
     hint = f"did you mean {close[0]}? " if close else ""
-    return FieldError("kind", f"unknown Modelplane kind {kind!r}; {hint}known kinds are {known}")
+    return FieldError(
+        "kind", f"unknown Modelplane kind {shown(kind)}; {hint}known kinds are {known}"
+    )
 
 
 def decode(data: object) -> AnyObject:

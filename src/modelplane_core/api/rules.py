@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from modelplane_core.api.devices import Device, DeviceAttribute
-from modelplane_core.api.errors import FieldError, join_path, key_path
+from modelplane_core.api.errors import FieldError, join_path, key_path, shown
 from modelplane_core.api.inference_class import Provisioning
 from modelplane_core.api.inference_cluster import (
     ClusterSourceSpec,
@@ -286,10 +286,10 @@ rule(
 def _taint_syntax(taint: Taint, path: str) -> Iterator[FieldError]:
     problem = qualified_name_problem(taint.key)
     if problem:
-        yield FieldError(join_path(path, "key"), f"invalid taint key {taint.key!r}: {problem}")
+        yield FieldError(join_path(path, "key"), f"invalid taint key {shown(taint.key)}: {problem}")
     if taint.value is not None and (problem := label_value_problem(taint.value)):
         yield FieldError(
-            join_path(path, "value"), f"invalid taint value {taint.value!r}: {problem}"
+            join_path(path, "value"), f"invalid taint value {shown(taint.value)}: {problem}"
         )
 
 
@@ -340,7 +340,7 @@ def _qualified_device_name_problem(name: str, section: str) -> str | None:
     if not sep:
         domain, ident = "", name
     if sep and (problem := dns_subdomain_problem(domain)):
-        return f"invalid domain {domain!r}: {problem}"
+        return f"invalid domain {shown(domain)}: {problem}"
     if (
         not ident
         or len(ident) > 32
@@ -349,7 +349,7 @@ def _qualified_device_name_problem(name: str, section: str) -> str | None:
         or not ident.isascii()
     ):
         return (
-            f"invalid name {ident!r}: use at most 32 letters, digits and '_', starting with a "
+            f"invalid name {shown(ident)}: use at most 32 letters, digits and '_', starting with a "
             "letter or '_' (no '-' or '.'), so a selector can read it as "
             f'device.{section}["<driver>"].<name>'
         )
@@ -511,13 +511,13 @@ def url_problem(url: str) -> str | None:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        return f"invalid URL {url!r}: {exc}"
+        return f"invalid URL {shown(url)}: {exc}"
     if parts.scheme.lower() not in ("http", "https"):
-        return f"invalid URL {url!r}: it must start with http:// or https://"
+        return f"invalid URL {shown(url)}: it must start with http:// or https://"
     if not parts.hostname:
-        return f"invalid URL {url!r}: a host is required, e.g. https://api.example.com/"
+        return f"invalid URL {shown(url)}: a host is required, e.g. https://api.example.com/"
     if port == 0:
-        return f"invalid URL {url!r}: port 0 is not a valid port"
+        return f"invalid URL {shown(url)}: port 0 is not a valid port"
     return None
 
 
@@ -599,7 +599,7 @@ def _published_secrets(
             if secret.type not in types:
                 yield FieldError(
                     join_path(where, "type"),
-                    f"unsupported value {secret.type!r}: {article} {kind} publishes only "
+                    f"unsupported value {shown(secret.type)}: {article} {kind} publishes only "
                     f"{', '.join(types)}",
                 )
             if secret.namespace is not None and not namespaced:
@@ -636,13 +636,15 @@ def metadata_errors(obj: HasKindInfo, meta: ObjectMeta) -> Iterator[FieldError]:
         problem = dns_label_problem(meta.name) if label_bound else dns_subdomain_problem(meta.name)
         if problem:
             why = " (it becomes a label value on composed objects)" if label_bound else ""
-            yield FieldError("metadata.name", f"invalid name {meta.name!r}: {problem}{why}")
+            yield FieldError("metadata.name", f"invalid name {shown(meta.name)}: {problem}{why}")
     if (
         meta.namespace is not None
         and info.namespaced
         and (problem := dns_label_problem(meta.namespace))
     ):
-        yield FieldError("metadata.namespace", f"invalid namespace {meta.namespace!r}: {problem}")
+        yield FieldError(
+            "metadata.namespace", f"invalid namespace {shown(meta.namespace)}: {problem}"
+        )
     yield from _label_errors(meta.labels, "metadata.labels", reserved=False)
     yield from _annotation_errors(meta.annotations, "metadata.annotations")
     if isinstance(obj, InferenceGateway) and meta.name and meta.name != GATEWAY_SINGLETON_NAME:
@@ -664,7 +666,7 @@ def _label_errors(
         elif problem := qualified_name_problem(key):
             yield FieldError(key_path(path, key), f"invalid label key: {problem}")
         if problem := label_value_problem(value):
-            yield FieldError(key_path(path, key), f"invalid label value {value!r}: {problem}")
+            yield FieldError(key_path(path, key), f"invalid label value {shown(value)}: {problem}")
 
 
 # Kubernetes bounds annotations as a whole, not per value: an applied object's

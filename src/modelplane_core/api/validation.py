@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from modelplane_core.api.errors import FieldError, index_path, join_path, key_path
+from modelplane_core.api.errors import FieldError, index_path, join_path, key_path, shown
 from modelplane_core.api.fields import Constraints, constraints_of, wire_fields, wire_name
 
 T = TypeVar("T")
@@ -121,7 +121,7 @@ def _check_field(value: object, path: str, attribute: attrs.Attribute[Any]) -> I
         pattern = c.compiled_pattern()
         if pattern is not None and value and not pattern.match(value):
             expected = f"must be {c.pattern_hint}" if c.pattern_hint else f"must match {c.pattern}"
-            yield FieldError(path, f"invalid value {value!r}: {expected}")
+            yield FieldError(path, f"invalid value {shown(value)}: {expected}")
     elif isinstance(value, bool):
         pass
     elif isinstance(value, int):
@@ -178,10 +178,10 @@ def _unique_keys(items: tuple[Any, ...], path: str, keys: tuple[str, ...]) -> It
     for index, item in enumerate(items):
         identity = tuple(getattr(item, _attr_for_wire(type(item), k), None) for k in keys)
         if identity in seen:
-            shown = ", ".join(f"{k}={v!r}" for k, v in zip(keys, identity, strict=True))
+            entry = ", ".join(f"{k}={shown(v)}" for k, v in zip(keys, identity, strict=True))
             yield FieldError(
                 index_path(path, index),
-                f"duplicate entry ({shown}); the same entry is also at index {seen[identity]}",
+                f"duplicate entry ({entry}); the same entry is also at index {seen[identity]}",
             )
         else:
             seen[identity] = index

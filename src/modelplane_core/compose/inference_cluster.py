@@ -130,7 +130,7 @@ class _Backend:
 def compose(observed: Observed[InferenceCluster], cache: Cache | None = None) -> Composition:
     cluster = observed.composite
     needed = requirements(cluster)
-    problems = _spec_problems(cluster, cache)
+    problems = spec_problems(cluster, cache)
     if problems:
         message = f"the spec is invalid: {summarize([str(p) for p in problems])}"
         return _hold(observed, needed, "InvalidSpec", message, warn=True)
@@ -190,7 +190,7 @@ def compose(observed: Observed[InferenceCluster], cache: Cache | None = None) ->
 # --- inputs -----------------------------------------------------------------------------
 
 
-def _spec_problems(cluster: InferenceCluster, cache: Cache | None) -> list[FieldError]:
+def spec_problems(cluster: InferenceCluster, cache: Cache | None = None) -> list[FieldError]:
     """Problems that make the whole spec untrustworthy (pool problems are handled per pool)."""
     problems = [p for p in problems_of(cluster, cache) if not _pool_scoped(p.path)]
     existing = cluster.spec.cluster.existing

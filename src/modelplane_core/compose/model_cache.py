@@ -53,6 +53,7 @@ from modelplane_core.compose.workloads.hydration import (
     COMPLETE_CEL,
     JOB_MANAGEMENT_POLICIES,
     hydration_job,
+    token_reference,
     token_secret,
 )
 from modelplane_core.compose.workloads.labels import LABEL_MODEL_CACHE
@@ -299,15 +300,14 @@ def _cluster_resources(
         # A gated repository cannot be fetched without its token; wait for it.
         return out
     if auth is not None and token is not None:
-        secret = token_secret(
-            name=names.secret,
-            namespace=WORKLOAD_NAMESPACE,
-            key=auth.key,
-            value_base64=token,
-            labels=labels,
-        )
+        # The token itself stays in the user's Secret; the provider copies it across.
+        secret = token_secret(name=names.secret, namespace=WORKLOAD_NAMESPACE, labels=labels)
+        reference = token_reference(secret=auth.name, namespace=names.namespace, key=auth.key)
         out.append(
-            desired(AUTH_PREFIX + target.name, wrap(secret, provider_config=target.provider_config))
+            desired(
+                AUTH_PREFIX + target.name,
+                wrap(secret, provider_config=target.provider_config, references=[reference]),
+            )
         )
     job = hydration_job(
         name=names.job,

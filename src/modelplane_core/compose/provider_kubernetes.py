@@ -31,11 +31,14 @@ def wrap(
     ready_when: str | None = None,
     management_policies: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
+    references: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A provider-kubernetes ``Object`` applying ``manifest`` to the target cluster.
 
     ``ready_when`` is a CEL query over the applied object (readiness policy
     ``DeriveFromCelQuery``); without it the Object is ready once created.
+    ``references`` are the Object's ``spec.references``: values the provider
+    patches into the manifest from objects on the control cluster.
     """
     spec: dict[str, Any] = {
         "forProvider": {"manifest": dict(manifest)},
@@ -47,6 +50,8 @@ def wrap(
         spec["readiness"] = {"policy": "SuccessfulCreate"}
     if management_policies is not None:
         spec["managementPolicies"] = list(management_policies)
+    if references:
+        spec["references"] = [dict(r) for r in references]
     metadata: dict[str, Any] = {}
     if namespace is not None:
         metadata["namespace"] = namespace

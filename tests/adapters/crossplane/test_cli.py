@@ -16,6 +16,7 @@ from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from modelplane_adapters.cli.main import build_parser, main
 from modelplane_adapters.crossplane.function import run_function
+from modelplane_adapters.crossplane.server import default_address
 from modelplane_adapters.crossplane.translate import build_request
 from modelplane_core import api
 from tests.adapters.crossplane.support import free_port, reference_example
@@ -68,7 +69,30 @@ def test_crossplane_configures_the_server_through_the_environment(
     monkeypatch.setenv("DEBUG", "true")
     args = build_parser().parse_args(["function", "serve"])
     assert (args.tls_certs_dir, args.debug, args.insecure) == ("/tls/server", True, False)
-    assert args.address == "0.0.0.0:9443"
+    assert args.address is None  # mTLS: every interface, see below
+    monkeypatch.setenv("ADDRESS", "0.0.0.0:9000")
+    assert build_parser().parse_args(["function", "serve"]).address == "0.0.0.0:9000"
+
+
+def test_plaintext_listens_on_loopback_unless_told_otherwise() -> None:
+    # In a cluster Crossplane calls the function from another pod, authenticated by mTLS;
+    # plaintext is for this machine only, so it never listens on every interface by default.
+    assert default_address(insecure=False) == "0.0.0.0:9443"
+    assert default_address(insecure=True) == "127.0.0.1:9443"
+
+
+def test_insecure_and_a_certificate_directory_conflict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TLS_SERVER_CERTS_DIR", raising=False)
+    argv = ["function", "serve", "--insecure", "--address", "127.0.0.1:0"]
+    assert main([*argv, "--tls-certs-dir", str(tmp_path)]) == 2
+    assert "--insecure asks for plaintext, but TLS certificates are configured" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.setenv("TLS_SERVER_CERTS_DIR", str(tmp_path))  # as Crossplane sets it
+    assert main(argv) == 2
+    assert str(tmp_path) in capsys.readouterr().err
 
 
 def _openssl(*args: str, cwd: Path) -> None:

@@ -1,10 +1,16 @@
-"""Multi-document YAML in and out."""
+"""Multi-document YAML in and out.
+
+Every reading test runs on both parsers: libyaml (PyYAML's C extension, the
+default) and the pure-Python fallback used when the extension is missing.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from modelplane_core import api
+
+pytestmark = pytest.mark.usefixtures("both_parsers")
 
 STREAM = """\
 # a comment before the first document
@@ -92,5 +98,19 @@ def test_characters_yaml_forbids_are_syntax_errors_with_a_position() -> None:
         api.parse_documents("a: 1\nb: x\x07y\n")
     assert (info.value.line, info.value.column) == (2, 5)
     assert info.value.problem == (
-        "unacceptable character #x0007: special characters are not allowed"
+        "unacceptable character #x0007: YAML allows only printable characters, tab and line breaks"
     )
+
+
+def test_forbidden_characters_after_non_ascii_text_are_located_in_characters() -> None:
+    # libyaml reports a byte offset; the position must still count characters.
+    with pytest.raises(api.YamlSyntaxError) as info:
+        api.parse_documents("a: ééé\nb: x\x07y\n")
+    assert (info.value.line, info.value.column) == (2, 5)
+
+
+def test_a_lone_surrogate_is_a_syntax_error_with_a_position() -> None:
+    with pytest.raises(api.YamlSyntaxError) as info:
+        api.parse_documents("a: 1\nb: x\ud800\n")
+    assert (info.value.line, info.value.column) == (2, 5)
+    assert "#xd800" in info.value.problem

@@ -113,3 +113,14 @@ def test_match_on_the_documentation_classes(capsys: pytest.CaptureFixture[str]) 
     gpu_rows = [r for r in rows if r["driver"] == "gpu.nvidia.com"]
     assert gpu_rows, "the documentation classes publish GPUs"
     assert all(r["result"] == "matched" for r in gpu_rows)
+
+
+def test_match_against_the_demo_fleet(capsys: pytest.CaptureFixture[str]) -> None:
+    wide = 'device.capacity["gpu.nvidia.com"].memory.compareTo(quantity("40Gi")) >= 0'
+    assert main(["cel", "match", wide, "--demo"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "demo-l4/gpu: not matched",
+        "demo-l40s/gpu: matched",
+    ]
+    assert main(["cel", "match", wide]) == 2
+    assert "give FILEs" in capsys.readouterr().err

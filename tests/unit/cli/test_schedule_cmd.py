@@ -229,3 +229,26 @@ def test_yaml_output_is_the_json_report(tmp_path: Path, capsys: pytest.CaptureFi
         report["stats"].pop("seconds")
         report["stats"].pop("celEvaluations")
     assert from_yaml == from_json
+
+
+def test_the_demo_fleet_schedules_completely(capsys: pytest.CaptureFixture[str]) -> None:
+    status, report = run_json(capsys, "--demo")
+    assert status == 0
+    assert report["stats"]["wanted"] == report["stats"]["placed"] == 3
+    assert report["unscheduled"] == []
+
+
+def test_nothing_to_schedule_is_not_success(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    only_platform = write(tmp_path, "platform.yaml", PLATFORM)
+    assert main(["schedule", only_platform]) == 1
+    assert "nothing to schedule" in capsys.readouterr().err
+    empty = write(tmp_path, "empty.yaml", "# nothing here\n")
+    assert main(["schedule", empty]) == 1
+    assert "no Modelplane objects and no ModelDeployment" in capsys.readouterr().err
+
+
+def test_demo_and_synthetic_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schedule", "--demo", "--synthetic", "2x2"]) == 2
+    assert "not both" in capsys.readouterr().err

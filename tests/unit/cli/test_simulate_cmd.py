@@ -103,3 +103,32 @@ def test_unreadable_input_and_bad_options_exit_two(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["simulate", *args]) == 2
+
+
+@pytest.mark.parametrize("until", ["3600", "3600.0", "1h", "60m"])
+def test_until_takes_seconds_or_a_duration(
+    until: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", "-o", "json", "--until", until, write(tmp_path, SCENARIO)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert max(m["time"] for m in report["timeline"]) == 3600  # the 1h taint is the last event
+
+
+def test_a_run_that_settles_early_is_reported_and_plotted_to_until(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelplane_core.simulation import plots
+
+    drawn: list[float | None] = []
+    original = plots.shortfall
+
+    def spy(steps: object, *, until: float | None = None) -> object:
+        drawn.append(until)
+        return original(steps, until=until)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(plots.ALL, "shortfall", spy)
+    scenario = write(tmp_path, SCENARIO)
+    assert main(["simulate", "--until", "6h", "--plot", str(tmp_path / "p"), scenario]) == 0
+    err = capsys.readouterr().err
+    assert "nothing changed from then to t=6h00m00s" in err
+    assert drawn == [6 * 3600]

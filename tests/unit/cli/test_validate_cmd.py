@@ -97,3 +97,78 @@ def test_demo_fleet_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
 def test_no_files_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 2
     assert "give one or more FILEs" in capsys.readouterr().err
+
+
+CLASS_WITH_BAD_VERSION = """\
+apiVersion: modelplane.ai/v1alpha1
+kind: InferenceClass
+metadata: {name: h100}
+spec:
+  devices:
+  - name: gpu
+    driver: gpu.nvidia.com
+    deviceClassName: gpu.nvidia.com
+    attributes:
+      driverVersion: {version: "1.0.0-"}
+"""
+
+DEPLOYMENT_WITH_SELECTOR = """\
+apiVersion: modelplane.ai/v1alpha1
+kind: ModelDeployment
+metadata: {{name: qwen, namespace: ml-team}}
+spec:
+  replicas: 1
+  engines:
+  - name: qwen
+    members:
+    - role: Standalone
+      nodeSelector:
+        devices:
+        - name: gpu
+          selectors: [{{cel: '{cel}'}}]
+      template:
+        spec:
+          containers: [{{name: engine, image: vllm/vllm-openai:v0.23.0}}]
+"""
+
+
+def test_the_checks_composers_make_are_run_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Both pass the API schema; the composers refuse them (DRA semver, CEL compilation).
+    version = write(tmp_path, "class.yaml", CLASS_WITH_BAD_VERSION)
+    assert main(["validate", version]) == 1
+    out = capsys.readouterr().out
+    assert "spec.devices[0].attributes[driverVersion].version: invalid version '1.0.0-'" in out
+    selector = write(
+        tmp_path, "deployment.yaml", DEPLOYMENT_WITH_SELECTOR.format(cel="device.driver ==")
+    )
+    assert main(["validate", selector]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "spec.engines[0].members[0].nodeSelector.devices[0].selectors[0].cel: syntax error" in out
+    )
+    fine = write(tmp_path, "fine.yaml", DEPLOYMENT_WITH_SELECTOR.format(cel='device.driver == "a"'))
+    assert main(["validate", fine]) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("", "the input has no YAML documents"),
+        ("# only a comment\n---\n", "the input has no YAML documents"),
+        ("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", "1 documents, all of other"),
+    ],
+)
+def test_nothing_to_validate_is_not_all_valid(
+    text: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "input.yaml", text)
+    assert main(["validate", path]) == 1
+    err = capsys.readouterr().err
+    assert f"no Modelplane objects in {path}: {said}" in err
+    assert "all valid" not in err
+    assert main(["validate", "-o", "json", path]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is False
+    assert said in report["error"]

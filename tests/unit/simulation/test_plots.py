@@ -90,11 +90,13 @@ def test_a_small_fleet_gets_one_line_per_pool() -> None:
     ]
     axes = axes_of(plots.pool_utilisation(steps))
     assert series(axes) == {
-        "east/gpu-l4": [0.0, 0.5],
-        "west/gpu-l40s": [0.0, 1.0],
-        "whole fleet": [0.0, 5 / 6],  # (1 + 4) used of (2 + 4) published
+        "east/gpu-l4": [0.0, 50.0],
+        "west/gpu-l40s": [0.0, 100.0],
+        "whole fleet": [0.0, 500 / 6],  # (1 + 4) used of (2 + 4) published, in percent
     }
     assert event_marks(axes) == [1.0]
+    assert axes.get_ylim() == (0, 105)
+    assert axes.yaxis.get_major_formatter()(50, 0) == "50%"
 
 
 def test_a_large_fleet_adds_up_pools_of_the_same_name() -> None:
@@ -104,9 +106,9 @@ def test_a_large_fleet_adds_up_pools_of_the_same_name() -> None:
     pools += [pool(f"c{i:02d}", "gpu-h100", 1, 1) for i in range(7)]
     axes = axes_of(plots.pool_utilisation([step(0, 0, pools=pools)]))
     assert series(axes) == {
-        "gpu-h100 (7 clusters)": [1.0],
-        "gpu-l4 (14 clusters)": [6 / 28],
-        "whole fleet": [13 / 35],  # (6 + 7) used of (28 + 7) published
+        "gpu-h100 (7 clusters)": [100.0],
+        "gpu-l4 (14 clusters)": [600 / 28],
+        "whole fleet": [1300 / 35],  # (6 + 7) used of (28 + 7) published
     }
 
 
@@ -118,8 +120,8 @@ def test_a_fleet_with_many_pool_names_shows_the_middle_half_of_pools() -> None:
     assert legend(axes) == ["middle half of 13 pools", "whole fleet"]
     (band,) = axes.collections
     ys = sorted({round(float(y), 6) for path in band.get_paths() for _, y in path.vertices})
-    # Ratios sorted: 0, .25, .5, .75, then nine 1.0s; index round(.25*12)=3 -> .75, 9 -> 1.0.
-    assert ys == [0.75, 1.0]
+    # Percentages sorted: 0, 25, 50, 75, then nine 100s; index round(.25*12)=3 -> 75, 9 -> 100.
+    assert ys == [75.0, 100.0]
 
 
 def test_replicas_per_cluster_stacks_the_busiest_and_groups_the_rest() -> None:
@@ -174,3 +176,59 @@ def test_no_steps_draws_empty_figures() -> None:
     for draw in plots.ALL.values():
         axes = axes_of(draw([]))
         assert event_marks(axes) == []
+
+
+def test_coinciding_lines_stay_visible() -> None:
+    # Two pools used alike draw the same line; the later must not hide the earlier.
+    steps = [
+        step(0, 0, pools=[pool("a", "gpu", 2, 0), pool("b", "gpu", 2, 0)]),
+        step(1, 1, pools=[pool("a", "gpu", 2, 2), pool("b", "gpu", 2, 2)], events=("scale",)),
+    ]
+    axes = axes_of(plots.pool_utilisation(steps))
+    first, second = [line for line in axes.get_lines() if line.get_label() in ("a/gpu", "b/gpu")]
+    assert list(first.get_ydata()) == list(second.get_ydata())
+    assert second.get_linewidth() < first.get_linewidth()  # drawn on top, thinner
+    assert second.get_linestyle() != first.get_linestyle()
+    shortfall = axes_of(plots.shortfall([step(0, 0)]))
+    wanted, starting = [line for line in shortfall.get_lines() if line.get_linestyle() != ":"]
+    assert starting.get_linewidth() < wanted.get_linewidth()
+
+
+def test_each_event_mark_says_what_happened() -> None:
+    steps = [
+        step(0, 0, pools=[pool("a", "gpu", 2, 0)]),
+        step(1, 1, pools=[pool("a", "gpu", 2, 1)], events=("outage of cluster eks-eu-central",)),
+        step(2, 2, pools=[pool("a", "gpu", 2, 2)], events=("scale ml-team/qwen to 3", "drain a")),
+    ]
+    for draw in plots.ALL.values():
+        axes = axes_of(draw(steps))
+        labels = [(float(t.get_position()[0]), t.get_text().strip()) for t in axes.texts]
+        assert labels == [
+            (1.0, "outage of cluster eks-eu-central"),
+            (2.0, "scale ml-team/qwen to 3 (+1 more)"),
+        ]
+
+
+def test_many_events_are_marked_and_counted_not_each_labelled() -> None:
+    steps = [step(0, 0)] + [step(i, i, events=(f"event {i}",)) for i in range(1, 30)]
+    axes = axes_of(plots.shortfall(steps))
+    assert len(event_marks(axes)) == 29
+    assert len(axes.texts) == 0
+    assert "event (29; see the timeline)" in legend(axes)
+
+
+def test_a_run_is_drawn_until_the_time_asked_for() -> None:
+    steps = [
+        step(0, 0, pools=[pool("a", "gpu", 2, 0)]),
+        step(1, 1, pools=[pool("a", "gpu", 2, 1)], events=("scale",)),
+    ]
+    for draw in plots.ALL.values():
+        axes = axes_of(draw(steps, until=6 * 3600))
+        assert axes.get_xlim() == (0.0, 6.0)
+    axes = axes_of(plots.pool_utilisation(steps, until=6 * 3600))
+    (line,) = [line for line in axes.get_lines() if line.get_label() == "a/gpu"]
+    assert list(line.get_xdata()) == [0.0, 1.0, 6.0]
+    assert list(line.get_ydata()) == [0.0, 50.0, 50.0]  # held from the last step
+    assert event_marks(axes) == [1.0]  # holding adds no event
+    early = axes_of(plots.pool_utilisation(steps, until=1800))
+    assert early.get_xlim() == (0.0, 1.0)  # never cut before the last step

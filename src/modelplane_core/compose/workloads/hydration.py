@@ -1,5 +1,8 @@
 """Filling a ModelCache's PVC: a Job that downloads the weights once, and its token.
 
+The token is referenced, never copied into a composed object: the Secret on
+the workload cluster is filled by provider-kubernetes from the user's Secret.
+
 The Job is idempotent (a marker file records a finished download, so a rerun
 exits at once) and resumable (``hf download`` skips files already present).
 The repository and revision reach the script as environment variables, never
@@ -96,14 +99,38 @@ def hydration_job(
     }
 
 
-def token_secret(
-    *, name: str, namespace: str, key: str, value_base64: str, labels: Mapping[str, str]
-) -> dict[str, Any]:
-    """The Hugging Face token, copied (still base64) to one workload cluster for the Job."""
+def token_secret(*, name: str, namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The Secret the Job reads its Hugging Face token from, on one workload cluster.
+
+    It carries no value: the token is never written into a composed object
+    (where anyone who can read managed resources, or a render, would see it).
+    provider-kubernetes copies it from the user's Secret when it applies the
+    manifest; see :func:`token_reference`.
+    """
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
         "type": "Opaque",
-        "data": {key: value_base64},
+    }
+
+
+def token_reference(*, secret: str, namespace: str, key: str) -> dict[str, Any]:
+    """A provider-kubernetes reference filling :func:`token_secret` from the user's Secret.
+
+    ``patchesFrom`` reads ``data[key]`` of Secret ``namespace/secret`` on the
+    control cluster each time the provider applies the manifest, so the copy
+    follows a rotated token. The key is bracketed and quoted: Secret keys may
+    hold dots, and an all-digit key would otherwise read as a list index.
+    """
+    field = f"data['{key}']"
+    return {
+        "patchesFrom": {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "name": secret,
+            "namespace": namespace,
+            "fieldPath": field,
+        },
+        "toFieldPath": field,
     }

@@ -135,7 +135,7 @@ def test_each_cluster_gets_a_rwx_pvc_and_a_job_fetching_repo_at_revision() -> No
         "name": auth["metadata"]["name"],
         "key": "HF_TOKEN",
     }
-    assert auth["data"] == {"HF_TOKEN": TOKEN}
+    assert "data" not in auth  # filled by the provider from the user's Secret, see below
     assert pod["volumes"][0]["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
     assert "Qwen" not in pod["containers"][0]["command"][2]  # values travel as env, not shell text
     job_object = out.resource("hydrate-a").manifest  # type: ignore[union-attr]
@@ -331,3 +331,24 @@ def test_staging_is_announced_once() -> None:
     assert [e.message for e in first.events] == ["Staging Qwen/Qwen3-8B to 2 clusters: a, b"]
     again = compose(cache(), [rwx("a"), rwx("b")], [secret()], resources=live(first))
     assert again.events == ()
+
+
+def test_the_token_is_referenced_never_copied_into_a_composed_object() -> None:
+    out = compose(cache(), [rwx("a"), rwx("b")], [secret()])
+    assert TOKEN not in repr(out)
+    assert base64.b64decode(TOKEN).decode() not in repr(out)
+    for key in ("auth-a", "auth-b"):
+        (obj,) = [r.manifest for r in out.resources if r.key == key]
+        # provider-kubernetes copies the key from the user's Secret on the control cluster.
+        assert obj["spec"]["references"] == [
+            {
+                "patchesFrom": {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "name": "hf-token",
+                    "namespace": "ml-team",
+                    "fieldPath": "data['HF_TOKEN']",
+                },
+                "toFieldPath": "data['HF_TOKEN']",
+            }
+        ]
