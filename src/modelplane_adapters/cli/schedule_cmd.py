@@ -167,6 +167,11 @@ def _report(result: Any, seconds: float) -> dict[str, Any]:
                 }
                 for engine in placement.engines
             ],
+            **(
+                {"scaleUp": [{"pool": p, "nodes": n} for p, n in placement.scale_up]}
+                if placement.scale_up
+                else {}
+            ),
         }
         for schedule in result.schedules
         for placement in schedule.placements

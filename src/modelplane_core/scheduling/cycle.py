@@ -23,6 +23,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+import attrs
+
 from modelplane_core.api.meta import Toleration
 from modelplane_core.api.model_deployment import ModelDeployment
 from modelplane_core.scheduling.filtering import (
@@ -298,7 +300,11 @@ class Cycle:
 
         def place(name: str, engines: tuple[EnginePlacement, ...]) -> None:
             index = _lowest_free_index({i for c, i in self.placements if c == name})
-            self._reserve(Placement(cluster=name, index=index, engines=engines))
+            placement = Placement(cluster=name, index=index, engines=engines)
+            scale_up = self._scale_up(placement)
+            if scale_up:
+                placement = attrs.evolve(placement, scale_up=scale_up)
+            self._reserve(placement)
             load[name] += 1
 
         # Tier one: clusters without a replica of this deployment, in name order.
@@ -319,6 +325,20 @@ class Cycle:
         if len(self.placements) >= wanted:
             return Explanation()
         return self._explain(filtered)
+
+    def _scale_up(self, placement: Placement) -> tuple[tuple[str, int], ...]:
+        """Nodes a new placement needs beyond its pools' nodes now (autoscaled pools only)."""
+        cluster = self.fleet.snapshot.clusters[placement.cluster]
+        needed = []
+        for pool_name, nodes in sorted(placement.charges().items()):
+            pool = cluster.pool(pool_name)
+            if pool is None or pool.capacity == pool.nodes:
+                continue
+            used_after = pool.capacity - self.fleet.ledger.free(cluster.name, pool_name) + nodes
+            beyond = min(nodes, used_after - pool.nodes)
+            if beyond > 0:
+                needed.append((pool_name, beyond))
+        return tuple(needed)
 
     def _fits_or_none(self, name: str) -> tuple[str, tuple[EnginePlacement, ...]] | None:
         result = self._fit(name)

@@ -47,6 +47,8 @@ class Placement:
     # Set when the existing replica is kept exactly as it runs because its placement could
     # not be re-evaluated (a selector failed at run time): the reason, for a condition.
     held: str | None = None
+    # (pool, nodes) this new replica needs added to autoscaled pools beyond their nodes now.
+    scale_up: tuple[tuple[str, int], ...] = ()
 
     @property
     def retained(self) -> bool:
@@ -185,6 +187,17 @@ class Schedule:
     def shortfall(self) -> int:
         return max(self.wanted - self.placed, 0)
 
+    def _scale_up(self) -> str:
+        """``; scaling up c/p +N`` for the nodes new replicas wait for, or nothing."""
+        needed: dict[str, int] = {}
+        for placement in self.placements:
+            for pool, nodes in placement.scale_up:
+                where = f"{placement.cluster}/{pool}"
+                needed[where] = needed.get(where, 0) + nodes
+        if not needed:
+            return ""
+        return "; scaling up " + ", ".join(f"{w} +{n}" for w, n in sorted(needed.items()))
+
     @property
     def reasons(self) -> tuple[ClusterReason, ...]:
         """Per-cluster detail of a short deployment, when the pass was asked to explain."""
@@ -204,8 +217,9 @@ class Schedule:
             return f"{head}; new placements held: {self.held}"
         if not self.shortfall:
             clusters = len({p.cluster for p in self.placements})
-            return f"{head} on {clusters} cluster{'s' if clusters != 1 else ''}"
+            return f"{head} on {clusters} cluster{'s' if clusters != 1 else ''}{self._scale_up()}"
         listed = ", ".join(f"{n} {text}" for text, n in self.explanation.counts)
         available = self.clusters_considered - self.explanation.rejected
         tail = f": {listed}" if listed else ""
-        return f"{head}; {max(available, 0)}/{self.clusters_considered} clusters available{tail}"
+        fleet = f"{max(available, 0)}/{self.clusters_considered} clusters available{tail}"
+        return f"{head}; {fleet}{self._scale_up()}"

@@ -97,7 +97,7 @@ class FleetSnapshot:
             first_of.setdefault(group, name)
         self.group_representative: tuple[str, ...] = tuple(first_of[g] for g in range(len(pairs)))
         self.ledger = Ledger(
-            {v.name: tuple((p.name, p.nodes) for p in v.pools) for v in self.clusters.values()},
+            {v.name: tuple((p.name, p.capacity) for p in v.pools) for v in self.clusters.values()},
             self.groups,
         )
         grouped: dict[tuple[str, str], list[ReplicaView]] = defaultdict(list)

@@ -47,17 +47,32 @@ def device_signature(device: Device) -> DeviceSignature:
 
 @attrs.frozen(kw_only=True)
 class PoolView:
+    """A pool: its nodes now, the most it may have, and what each node carries.
+
+    ``capacity`` is what the scheduler may place on: the nodes of a fixed pool,
+    or an autoscaled pool's maximum, so a pool scaled to zero still takes
+    replicas (its autoscaler adds the nodes; a placement beyond ``nodes``
+    reports the scale-up it needs).
+    """
+
     name: str
     nodes: int
     devices: tuple[Device, ...] = attrs.field(eq=False, repr=False)
     # Canonical content of the devices; pools with equal signatures match alike.
     signature: tuple[DeviceSignature, ...]
+    capacity: int = attrs.field(default=attrs.Factory(lambda self: self.nodes, takes_self=True))
 
 
-def pool_view(name: str, nodes: int, devices: Iterable[Device]) -> PoolView:
+def pool_view(
+    name: str, nodes: int, devices: Iterable[Device], max_nodes: int | None = None
+) -> PoolView:
     kept = tuple(devices)
     return PoolView(
-        name=name, nodes=nodes, devices=kept, signature=tuple(map(device_signature, kept))
+        name=name,
+        nodes=nodes,
+        devices=kept,
+        signature=tuple(map(device_signature, kept)),
+        capacity=max(nodes, max_nodes or 0),
     )
 
 
@@ -114,7 +129,10 @@ def cluster_view(cluster: InferenceCluster) -> ClusterView:
         # A published pool name appears once (the composer guarantees it); keep the first.
         if published.name not in pools:
             pools[published.name] = pool_view(
-                published.name, max(published.nodes or 0, 0), published.devices or ()
+                published.name,
+                max(published.nodes or 0, 0),
+                published.devices or (),
+                max_nodes=published.max_nodes,
             )
     return ClusterView(
         name=cluster.metadata.name or "",
