@@ -224,7 +224,8 @@ class Checker:
         result = self._arithmetic_type(symbol, left.type, right.type)
         if result is None:
             raise self._no_overload(operation, symbol, [left.type, right.type])
-        if symbol == "+" and result.name in ("string", "bytes", "list"):
+        # A dyn sum may be a concatenation at run time: bound it as one (sizes from the bounds).
+        if symbol == "+" and (result.is_dyn or result.name in ("string", "bytes", "list")):
             size = left.bound.size + right.bound.size
             elem = left.bound.elem or right.bound.elem
             return Checked(result, cost + math.ceil(TRAVERSAL_FACTOR * size), Bound(size, elem))

@@ -11,7 +11,7 @@ the live replicas.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -76,36 +76,52 @@ def endpoint_key(cluster: str, index: int) -> str:
     return f"endpoint-{cluster}-{index}"
 
 
-def requirements(deployment: ModelDeployment, *, fleet: bool = True) -> tuple[Requirement, ...]:
-    """Every cluster, the replicas, and the cache.
+def requirements(
+    deployment: ModelDeployment, *, fleet: bool = True, clusters: Iterable[str] = ()
+) -> tuple[Requirement, ...]:
+    """The clusters, the replicas, and the cache.
 
-    With ``fleet``, every replica of the fleet: placing a replica needs the
-    node ledger, which counts them all. Without, only this deployment's own:
-    a settled deployment (every replica placed) only retains and scales
-    down, which its own replicas decide, so a change to another deployment's
-    replicas neither has to be fetched for it nor has to wake it up (as
-    kube-scheduler requeues only unschedulable pods on cluster events).
+    With ``fleet``, every cluster and every replica of the fleet: placing a
+    replica needs them all (the node ledger counts every replica). Without,
+    only this deployment's own replicas and the ``clusters`` they run on: a
+    settled deployment (every replica placed) only retains and scales down,
+    which those decide, so a change anywhere else in the fleet neither has to
+    be fetched for it nor has to wake it up (as kube-scheduler requeues only
+    unschedulable pods on cluster events).
     """
     name, namespace = deployment.metadata.name or "", deployment.metadata.namespace or "default"
-    replicas = (
-        Requirement(
-            key=REQUIRE_REPLICAS, api_version=API_VERSION, kind="ModelReplica", match_labels={}
+    needed: list[Requirement]
+    if fleet:
+        needed = [
+            Requirement(
+                key=REQUIRE_CLUSTERS,
+                api_version=API_VERSION,
+                kind="InferenceCluster",
+                match_labels={},
+            ),
+            Requirement(
+                key=REQUIRE_REPLICAS, api_version=API_VERSION, kind="ModelReplica", match_labels={}
+            ),
+        ]
+    else:
+        needed = [
+            Requirement(
+                key=cluster_key(cluster),
+                api_version=API_VERSION,
+                kind="InferenceCluster",
+                match_name=cluster,
+            )
+            for cluster in sorted(set(clusters))
+        ]
+        needed.append(
+            Requirement(
+                key=REQUIRE_OWN_REPLICAS,
+                api_version=API_VERSION,
+                kind="ModelReplica",
+                match_labels={LABEL_DEPLOYMENT: name},
+                namespace=namespace,
+            )
         )
-        if fleet
-        else Requirement(
-            key=REQUIRE_OWN_REPLICAS,
-            api_version=API_VERSION,
-            kind="ModelReplica",
-            match_labels={LABEL_DEPLOYMENT: name},
-            namespace=namespace,
-        )
-    )
-    needed = [
-        Requirement(
-            key=REQUIRE_CLUSTERS, api_version=API_VERSION, kind="InferenceCluster", match_labels={}
-        ),
-        replicas,
-    ]
     if deployment.spec.model_cache_ref is not None:
         needed.append(
             Requirement(
@@ -113,46 +129,90 @@ def requirements(deployment: ModelDeployment, *, fleet: bool = True) -> tuple[Re
                 api_version=API_VERSION,
                 kind="ModelCache",
                 match_name=deployment.spec.model_cache_ref.name,
-                namespace=deployment.metadata.namespace or "default",
+                namespace=namespace,
             )
         )
     return tuple(needed)
 
 
+def cluster_key(cluster: str) -> str:
+    """The requirement key of one cluster a settled deployment runs on."""
+    return f"cluster-{cluster}"
+
+
+@attrs.frozen(kw_only=True)
+class _Inputs:
+    """The fleet as fetched for this reconcile: clusters and replicas, or what is missing."""
+
+    complete: bool  # every cluster and replica of the fleet, or only this deployment's
+    clusters: tuple[InferenceCluster, ...] = ()
+    replicas: tuple[ModelReplica, ...] = ()
+    unreadable: tuple[str, ...] = ()
+    fetched: bool = True
+    # A cluster it runs on was not found by name: only the whole fleet tells whether the
+    # cluster is gone (re-place its replicas) or the list failed (hold them).
+    widen: bool = False
+
+
+def _inputs(observed: Observed[ModelDeployment], running_on: list[str]) -> _Inputs:
+    """The whole fleet if it was fetched; else, for a deployment that runs, its own part."""
+    listed = observed.required_or_none(REQUIRE_REPLICAS)
+    complete = listed is not None or not observed.resources
+    if complete:
+        fleet = observed.required_or_none(REQUIRE_CLUSTERS)
+        if fleet is None or listed is None:
+            return _Inputs(complete=True, fetched=False)
+        return _Inputs(
+            complete=True,
+            clusters=fleet.of(InferenceCluster),
+            replicas=listed.of(ModelReplica),
+            unreadable=(*fleet.problems(InferenceCluster), *listed.problems(ModelReplica)),
+        )
+    own = observed.required_or_none(REQUIRE_OWN_REPLICAS)
+    named = [observed.required_or_none(cluster_key(c)) for c in running_on]
+    if own is None or any(found is None for found in named):
+        return _Inputs(complete=False, fetched=False)
+    if any(found is not None and not found.items and not found.unreadable for found in named):
+        return _Inputs(complete=False, fetched=False, widen=True)
+    clusters = tuple(c for found in named if found for c in found.of(InferenceCluster))
+    problems = [p for found in named if found for p in found.problems(InferenceCluster)]
+    return _Inputs(
+        complete=False,
+        clusters=clusters,
+        replicas=own.of(ModelReplica),
+        unreadable=(*problems, *own.problems(ModelReplica)),
+    )
+
+
 def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> Composition:
     cache = cache if cache is not None else Cache()
     deployment = observed.composite
-    # Whole fleet if fetched; else this deployment's own replicas, if it has any running.
-    listed = observed.required_or_none(REQUIRE_REPLICAS)
-    complete = listed is not None or not observed.resources
-    if listed is None and not complete:
-        listed = observed.required_or_none(REQUIRE_OWN_REPLICAS)
-    needed = requirements(deployment, fleet=complete)
+    own, unreadable_own = _own_replicas(observed)
+    running_on = sorted({r.spec.cluster_name for r in own})
+    inputs = _inputs(observed, running_on)
+    needed = requirements(deployment, fleet=inputs.complete, clusters=running_on)
     problems = cache.problems(deployment)
     if problems:
         return hold_invalid(observed, SCHEDULED, problems, requirements=needed)
-    fleet = observed.required_or_none(REQUIRE_CLUSTERS)
-    if fleet is None or listed is None:
+    if not inputs.fetched:
         return hold_because(
             observed,
             SCHEDULED,
             "ResolvingFleet",
             "waiting for the fleet's InferenceClusters and ModelReplicas",
             waiting=True,
-            requirements=needed,
+            requirements=requirements(deployment, fleet=True) if inputs.widen else needed,
         )
-    unreadable = fleet.problems(InferenceCluster) + listed.problems(ModelReplica)
-    own, unreadable_own = _own_replicas(observed)
-    if unreadable or unreadable_own:
+    if inputs.unreadable or unreadable_own:
         return hold_because(
             observed,
             SCHEDULED,
             "InvalidFleetObject",
             "holding the current replicas: the fleet's capacity cannot be counted while "
-            f"objects cannot be read: {'; '.join([*unreadable, *unreadable_own][:5])}",
+            f"objects cannot be read: {'; '.join([*inputs.unreadable, *unreadable_own][:5])}",
             requirements=needed,
         )
-    clusters = fleet.of(InferenceCluster)
+    clusters, replicas = inputs.clusters, inputs.replicas
     if not clusters and observed.resources:
         # A list that returns no cluster at all while replicas run is far more likely a
         # transient failure than every cluster deleted at once: never drop on it.
@@ -164,8 +224,8 @@ def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> 
             "holding them until clusters are listed again",
             requirements=needed,
         )
-    replicas = listed.of(ModelReplica)
     footprint = _cache_footprint(deployment, observed)
+    complete = inputs.complete
     if complete:
         snapshot = cache.scheduler.fleet.snapshot(clusters, replicas)
         namespace = deployment.metadata.namespace or "default"
@@ -173,8 +233,9 @@ def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> 
         known = {v.name for v in snapshot.replicas_of(namespace, name)}
         extra = [replica_view(r) for r in own if r.metadata.name not in known]
     else:
-        # The clusters alone are shared by every settled deployment; its replicas ride along.
-        snapshot = cache.scheduler.fleet.snapshot(clusters, ())
+        # Its own clusters alone (not remembered: every settled deployment has its own);
+        # its replicas ride along in the pass.
+        snapshot = cache.scheduler.fleet.snapshot(clusters, (), remember=False)
         listed_names = {r.metadata.name for r in replicas}
         extra = [
             replica_view(r)
@@ -193,7 +254,10 @@ def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> 
             requirements=requirements(deployment, fleet=True),
         )
     if complete and not result.shortfall and observed.resources:
-        needed = requirements(deployment, fleet=False)  # settled: its own replicas suffice
+        # Settled: its own replicas, and the clusters they run on, suffice from now on.
+        needed = requirements(
+            deployment, fleet=False, clusters=sorted({p.cluster for p in result.placements})
+        )
     if result.invalid is not None:
         return hold_because(
             observed,

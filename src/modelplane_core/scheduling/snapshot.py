@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from modelplane_core.api.inference_cluster import InferenceCluster
 from modelplane_core.api.model_replica import ModelReplica
-from modelplane_core.memo import Memo
+from modelplane_core.memo import DEFAULT_LIMIT, Memo, ObjectMemo
 from modelplane_core.scheduling.ledger import Ledger
 from modelplane_core.scheduling.views import ClusterView, ReplicaView, cluster_view, replica_view
 
@@ -134,59 +134,45 @@ def snapshot(
 class FleetCache:
     """The last few fleets seen, so the next snapshot rebuilds only what changed.
 
-    A few, because callers alternate between fleets: a settled deployment
-    schedules against the clusters with its own replicas only, one placing
-    replicas against every replica of the fleet.
+    A few, because callers alternate between fleets (every cluster with every
+    replica for a deployment that places; a handful of clusters for one that
+    only keeps what it runs). Views are remembered per object (bounded), so a
+    snapshot of objects seen before costs lookups, not view builds. Callers
+    that hand over the same decoded object until it changes (the adapters'
+    decoders, the reconcile engine) get incremental updates for free.
     """
 
     __slots__ = ("_clusters", "_lock", "_recent", "_replicas")
 
     SLOTS = 4
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self._lock = threading.Lock()
-        self._clusters: dict[int, tuple[InferenceCluster, ClusterView]] = {}
-        self._replicas: dict[int, tuple[ModelReplica, ReplicaView]] = {}
+        self._clusters: ObjectMemo[InferenceCluster, ClusterView] = ObjectMemo(limit)
+        self._replicas: ObjectMemo[ModelReplica, ReplicaView] = ObjectMemo(limit)
         self._recent: list[tuple[Sequence[object], Sequence[object], FleetSnapshot]] = []
 
     def snapshot(
-        self, clusters: Sequence[InferenceCluster], replicas: Sequence[ModelReplica]
+        self,
+        clusters: Sequence[InferenceCluster],
+        replicas: Sequence[ModelReplica],
+        *,
+        remember: bool = True,
     ) -> FleetSnapshot:
-        """The snapshot of exactly these objects; equal to :func:`snapshot` of them."""
+        """The snapshot of exactly these objects; equal to :func:`snapshot` of them.
+
+        Without ``remember``, a one-off (a few clusters of one deployment) that
+        must not push the shared fleets out.
+        """
         with self._lock:
             for seen_clusters, seen_replicas, built in self._recent:
                 if seen_clusters is clusters and seen_replicas is replicas:
                     return built
-            cluster_views = _views(self._clusters, clusters, cluster_view)
-            replica_views = _views(self._replicas, replicas, replica_view)
-            built = FleetSnapshot(
-                (cluster_views[id(c)][1] for c in clusters),
-                (replica_views[id(r)][1] for r in replicas),
-            )
-            self._recent = [(clusters, replicas, built), *self._recent[: self.SLOTS - 1]]
-            # Keep the views of every object a remembered fleet holds, and only those.
-            self._clusters = _kept(cluster_views, (s[0] for s in self._recent))
-            self._replicas = _kept(replica_views, (s[1] for s in self._recent))
-            return built
-
-
-def _views(
-    known: Mapping[int, tuple[Obj, V]], objects: Sequence[Obj], build: Callable[[Obj], V]
-) -> dict[int, tuple[Obj, V]]:
-    """``known`` plus views of ``objects``, reusing each one built for the very same object.
-
-    An entry holds its object, so an id is never reused while it is known.
-    """
-    views = dict(known)
-    for obj in objects:
-        entry = views.get(id(obj))
-        if entry is None or entry[0] is not obj:
-            views[id(obj)] = (obj, build(obj))
-    return views
-
-
-def _kept(
-    views: dict[int, tuple[Obj, V]], fleets: Iterable[Sequence[object]]
-) -> dict[int, tuple[Obj, V]]:
-    alive = {id(obj) for objects in fleets for obj in objects}
-    return {key: entry for key, entry in views.items() if key in alive}
+        built = FleetSnapshot(
+            (self._clusters.get(c, cluster_view) for c in clusters),
+            (self._replicas.get(r, replica_view) for r in replicas),
+        )
+        if remember:
+            with self._lock:
+                self._recent = [(clusters, replicas, built), *self._recent[: self.SLOTS - 1]]
+        return built

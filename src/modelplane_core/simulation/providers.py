@@ -133,8 +133,8 @@ class Providers:
         the workloads sharing a cluster with a hydration Job that changed.
         """
         self._jobs = None
-        outages = frozenset(self.unreachable)
-        outages_changed = outages != self._outages
+        outages, previous = frozenset(self.unreachable), self._outages
+        outages_changed = outages != previous
         self._outages = outages
         due: set[ObjectKey] = set()
         hydration_targets: set[str] = set()
@@ -155,11 +155,17 @@ class Providers:
             if key in self._tracked and self._tracked[key][1] == when:
                 due.add(key)
         if outages_changed:
+            # Only resources acting on a cluster that went dark or came back can change.
+            flipped = outages ^ previous
             for api_version, kind in (
                 (OBJECT_API_VERSION, "Object"),
                 (RELEASE_API_VERSION, "Release"),
             ):
-                due.update(key for key, _ in store.of_kind(api_version, kind))
+                due.update(
+                    key
+                    for key, stored in store.of_kind(api_version, kind)
+                    if cluster_of(store, stored) in flipped
+                )
         if hydration_targets:
             for key, stored in store.of_kind(OBJECT_API_VERSION, "Object"):
                 if _target(stored) in hydration_targets:

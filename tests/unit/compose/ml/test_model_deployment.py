@@ -27,6 +27,7 @@ from modelplane_core.compose.model_deployment import (
     REQUIRE_OWN_REPLICAS,
     REQUIRE_REPLICAS,
     SCHEDULED,
+    cluster_key,
 )
 from tests.scheduling_fixtures import (
     cluster,
@@ -543,14 +544,21 @@ def test_an_unresolved_fleet_holds_the_live_replicas_and_asks_again(missing: str
     assert held.held
     assert keys(held) == keys(out)
     assert cond(held, SCHEDULED)[:2] == ("Unknown", "ResolvingFleet")
-    # A deployment that runs asks for its own replicas first: enough unless it must place.
-    wanted = REQUIRE_REPLICAS if missing == REQUIRE_CLUSTERS else REQUIRE_OWN_REPLICAS
-    assert [r.key for r in held.requirements] == [REQUIRE_CLUSTERS, wanted]
+    # A deployment that runs asks for its own part of the fleet first (the clusters it
+    # runs on, its replicas): enough unless it must place.
+    if missing == REQUIRE_CLUSTERS:
+        assert [r.key for r in held.requirements] == [REQUIRE_CLUSTERS, REQUIRE_REPLICAS]
+    else:
+        assert [r.key for r in held.requirements] == [
+            cluster_key("a"),
+            cluster_key("b"),
+            REQUIRE_OWN_REPLICAS,
+        ]
     assert events(held) == []
 
 
 def own_only(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDeployment]:
-    """The inputs as fetched for the narrow requirement: this deployment's replicas only."""
+    """The inputs as fetched for the narrow requirements: its replicas and their clusters."""
     listed = observed.required[REQUIRE_REPLICAS].items
     mine = tuple(
         r
@@ -558,25 +566,31 @@ def own_only(observed: Observed[api.ModelDeployment]) -> Observed[api.ModelDeplo
         if isinstance(r, api.ModelReplica)
         and r.metadata.label_map.get(api.LABEL_DEPLOYMENT) == observed.composite.metadata.name
     )
-    required = {k: v for k, v in observed.required.items() if k != REQUIRE_REPLICAS}
-    return attrs.evolve(observed, required={**required, REQUIRE_OWN_REPLICAS: mine})
+    on = {r.spec.cluster_name for r in mine}
+    clusters = {
+        cluster_key(c.metadata.name or ""): (c,)
+        for c in observed.required[REQUIRE_CLUSTERS].items
+        if isinstance(c, api.InferenceCluster) and c.metadata.name in on
+    }
+    rest = {
+        k: v for k, v in observed.required.items() if k not in (REQUIRE_REPLICAS, REQUIRE_CLUSTERS)
+    }
+    return attrs.evolve(observed, required={**rest, **clusters, REQUIRE_OWN_REPLICAS: mine})
 
 
-def test_a_settled_deployment_needs_only_its_own_replicas_and_widens_to_place() -> None:
+def test_a_settled_deployment_needs_only_its_own_part_of_the_fleet_and_widens_to_place() -> None:
     other = deployment("other")
     fleet = [cluster("a", pool(nodes=2)), cluster("b", pool(nodes=2))]
     running, out = live(deployment("qwen", replicas=2), fleet)
     settled = deployment_next_pass(running, out, ready=True)
-    # Settled with the whole fleet in view: next time, its own replicas are enough.
-    assert [r.key for r in compose(settled).requirements] == [
-        REQUIRE_CLUSTERS,
-        REQUIRE_OWN_REPLICAS,
-    ]
+    # Settled with the whole fleet in view: next time, its own part of the fleet is enough.
+    narrowed = [cluster_key("a"), cluster_key("b"), REQUIRE_OWN_REPLICAS]
+    assert [r.key for r in compose(settled).requirements] == narrowed
     narrow = own_only(settled)
     again = compose(narrow)
     assert not again.held
     assert again.to_dict()["resources"] == compose(settled).to_dict()["resources"]
-    assert [r.key for r in again.requirements] == [REQUIRE_CLUSTERS, REQUIRE_OWN_REPLICAS]
+    assert [r.key for r in again.requirements] == narrowed
     # Scaled up, it must place: with only its own replicas it holds and asks for the fleet.
     scaled = attrs.evolve(
         narrow,
@@ -753,3 +767,27 @@ def test_composition_does_not_depend_on_input_order() -> None:
         required={k: tuple(reversed(v.items)) for k, v in reversed(list(running.required.items()))},
     )
     assert compose(backward).to_dict() == forward.to_dict()
+
+
+def test_a_settled_deployment_whose_cluster_is_not_found_asks_the_fleet_before_moving() -> None:
+    fleet = [cluster("a", pool(nodes=2)), cluster("b", pool(nodes=2))]
+    running, out = live(deployment("qwen", replicas=1), fleet)
+    settled = deployment_next_pass(running, out, ready=True)
+    narrow = own_only(settled)
+    (on,) = [k for k in narrow.required if k.startswith("cluster-")]
+    gone = attrs.evolve(narrow, required={**narrow.required, on: ()})
+    held = compose(gone)
+    # Not found by name: the whole fleet says whether it is gone or the read failed.
+    assert held.held
+    assert keys(held) == keys(compose(narrow))
+    assert [r.key for r in held.requirements] == [REQUIRE_CLUSTERS, REQUIRE_REPLICAS]
+    # Listed without it: gone, so the replica is re-placed on the other cluster.
+    (kept,) = [c for c in fleet if cluster_key(c.metadata.name or "") != on]
+    moved = compose(attrs.evolve(settled, required={**settled.required, REQUIRE_CLUSTERS: (kept,)}))
+    assert [k for k in keys(moved) if k.startswith("replica-")] == [
+        f"replica-{kept.metadata.name}-0"
+    ]
+    # Listed empty: far more likely a failed list than every cluster gone, so it holds.
+    empty = compose(attrs.evolve(settled, required={**settled.required, REQUIRE_CLUSTERS: ()}))
+    assert empty.held
+    assert cond(empty, SCHEDULED)[1] == "NoClustersListed"
