@@ -79,6 +79,7 @@ CAPABILITIES: Final = (
     fnv1.CAPABILITY_REQUIRED_SCHEMAS,
 )
 
+_EMPTY_VALUE: Final = struct_pb2.Value()
 _READY: Final = {True: fnv1.READY_TRUE, False: fnv1.READY_FALSE, None: fnv1.READY_UNSPECIFIED}
 _STATUS: Final = {
     "True": fnv1.STATUS_CONDITION_TRUE,
@@ -118,7 +119,7 @@ def observed_from_request(
 ) -> tuple[Composite, Observed[Any]]:
     """Everything a composer sees, decoded, or :class:`RequestError` naming what is wrong."""
     decoder = decoder if decoder is not None else Decoder()
-    composite = read_composite(req)
+    composite = read_composite(req, decoder)
     observed = Observed(
         composite=composite.obj,
         resources=observed_resources(req, decoder),
@@ -178,8 +179,33 @@ def kind_of(raw: Mapping[str, Any]) -> type[api.Resource]:
     return cls
 
 
-def read_composite(req: fnv1.RunFunctionRequest) -> Composite:
-    """Decode the observed composite strictly, after removing Crossplane's machinery."""
+def read_composite(req: fnv1.RunFunctionRequest, decoder: Decoder | None = None) -> Composite:
+    """Decode the observed composite strictly, after removing Crossplane's machinery.
+
+    With a ``decoder``, a composite version read before is not read again: the
+    same :class:`Composite` (or the same refusal) comes back, so what is
+    remembered per decoded object (its validation) is remembered across calls.
+    """
+    if decoder is None:
+        return _read_composite(req)
+    key = None
+    if req.HasField("observed") and req.observed.HasField("composite"):
+        version = version_key(req.observed.composite.resource)
+        key = ("composite", *version) if version is not None else None
+    found = decoder.remember(key, lambda: _composite_or_error(req))
+    if isinstance(found, RequestError):
+        raise found
+    return found
+
+
+def _composite_or_error(req: fnv1.RunFunctionRequest) -> Composite | RequestError:
+    try:
+        return _read_composite(req)
+    except RequestError as exc:
+        return exc
+
+
+def _read_composite(req: fnv1.RunFunctionRequest) -> Composite:
     raw = raw_composite(req)
     cls = kind_of(raw)
     stripped = strip_machinery(raw, cls)
@@ -274,21 +300,17 @@ def version_key(struct: struct_pb2.Struct) -> tuple[str, ...] | None:
     if metadata is None or metadata.WhichOneof("kind") != "struct_value":
         return None
     meta = metadata.struct_value.fields
-
-    def text(source: Mapping[str, struct_pb2.Value], name: str) -> str:
-        value = source.get(name)
-        return value.string_value if value is not None else ""
-
-    version = text(meta, "resourceVersion")
-    if not version:
+    version = meta.get("resourceVersion")
+    if version is None or not version.string_value:
         return None
+    empty = _EMPTY_VALUE
     return (
-        text(fields, "apiVersion"),
-        text(fields, "kind"),
-        text(meta, "namespace"),
-        text(meta, "name"),
-        text(meta, "uid"),
-        version,
+        fields.get("apiVersion", empty).string_value,
+        fields.get("kind", empty).string_value,
+        meta.get("namespace", empty).string_value,
+        meta.get("name", empty).string_value,
+        meta.get("uid", empty).string_value,
+        version.string_value,
     )
 
 

@@ -183,10 +183,19 @@ def version_key(raw: Mapping[str, Any]) -> tuple[str, ...] | None:
 class Decoder:
     """Decodes fetched manifests, remembering each object version it decoded (bounded)."""
 
-    __slots__ = ("_decoded",)
+    __slots__ = ("_decoded", "_derived")
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self._decoded: Memo[Hashable, AnyObject | ValidationError] = Memo(limit)
+        # What a boundary derives from one object version besides decoding it (a
+        # composite's admission check, say), by the boundary's own key.
+        self._derived: Memo[Hashable, object] = Memo(limit)
+
+    def remember(self, key: Hashable | None, compute: Callable[[], T]) -> T:
+        """``compute()`` once per ``key`` (an object version); every time when None."""
+        if key is None:
+            return compute()
+        return self._derived.get(key, compute)  # type: ignore[return-value]
 
     def decode(self, raw: Mapping[str, Any], key: Hashable | None = None) -> AnyObject:
         """One manifest, typed; raises :class:`ValidationError`. ``key`` defaults to its version."""

@@ -166,7 +166,7 @@ class FleetCache:
         """
         with self._lock:
             for seen_clusters, seen_replicas, built in self._recent:
-                if seen_clusters is clusters and seen_replicas is replicas:
+                if _same(seen_clusters, clusters) and _same(seen_replicas, replicas):
                     return built
         built = FleetSnapshot(
             (self._clusters.get(c, cluster_view) for c in clusters),
@@ -176,3 +176,10 @@ class FleetCache:
             with self._lock:
                 self._recent = [(clusters, replicas, built), *self._recent[: self.SLOTS - 1]]
         return built
+
+
+def _same(seen: Sequence[object], given: Sequence[object]) -> bool:
+    """The very same objects in the same order (a new list of unchanged objects is the same)."""
+    if seen is given:
+        return True
+    return len(seen) == len(given) and all(a is b for a, b in zip(seen, given, strict=True))

@@ -25,7 +25,15 @@ from modelplane_adapters.crossplane.translate import (
 )
 from modelplane_core import api
 from modelplane_core.cache import Cache
-from modelplane_core.compose import Composition, DesiredResource, Observed, compose, composer_for
+from modelplane_core.compose import (
+    Composition,
+    Decoder,
+    DesiredResource,
+    Observed,
+    compose,
+    composer_for,
+)
+from tests import scheduling_fixtures as fixtures
 from tests.adapters.crossplane.support import (
     as_crossplane_observes,
     huge_selector,
@@ -231,3 +239,32 @@ def test_other_unreadable_parts_of_the_request_are_malformed(where: str, fragmen
     assert "broken" in rsp.desired.resources
     if where == "observed":
         assert rsp.desired.resources["broken"].resource == req.observed.resources["broken"].resource
+
+
+def test_the_runners_memory_changes_no_answer_and_keeps_unchanged_objects() -> None:
+    """A runner remembers decoded object versions; answers must not depend on it."""
+
+    def served(obj: Any, version: str) -> dict[str, Any]:
+        manifest = api.to_dict(obj)
+        meta = {**manifest["metadata"], "uid": f"uid-{manifest['metadata']['name']}"}
+        return {**manifest, "metadata": {**meta, "resourceVersion": version}}
+
+    fleet = [served(fixtures.cluster(name), "7") for name in ("a", "b")]
+    composite = served(fixtures.deployment("qwen"), "3")
+    req = build_request(composite, required={"clusters": fleet, "replicas": []})
+    cache, decoder = Cache(), Decoder()
+    fresh = run_function(req)
+    assert run_function(req, cache=cache, decoder=decoder) == fresh
+    assert run_function(req, cache=cache, decoder=decoder) == fresh
+    first, observed = observed_from_request(req, decoder)
+    again, later = observed_from_request(req, decoder)
+    assert again.obj is first.obj  # a composite version is decoded once
+    assert later.required["clusters"].items[0] is observed.required["clusters"].items[0]
+    # A new resourceVersion is a new object: decoded again, and its change is seen.
+    edited = served(fixtures.deployment("qwen", replicas=2), "4")
+    changed = build_request(edited, required={"clusters": fleet, "replicas": []})
+    assert run_function(changed, cache=cache, decoder=decoder) == run_function(changed)
+    newer, _ = observed_from_request(changed, decoder)
+    assert newer.obj is not first.obj
+    assert isinstance(newer.obj, api.ModelDeployment)
+    assert newer.obj.spec.replicas == 2
