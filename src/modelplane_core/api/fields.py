@@ -112,7 +112,10 @@ def describe(
 
 def constraints_of(attribute: attrs.Attribute[Any]) -> Constraints:
     found = attribute.metadata.get(META_KEY)
-    return found if isinstance(found, Constraints) else Constraints()
+    return found if isinstance(found, Constraints) else _UNCONSTRAINED
+
+
+_UNCONSTRAINED: Final = Constraints()
 
 
 def wire_fields(cls: type) -> tuple[attrs.Attribute[Any], ...]:

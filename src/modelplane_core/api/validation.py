@@ -12,6 +12,7 @@ Two kinds of checks run over a typed object:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -81,15 +82,21 @@ def validate_value(obj: object, path: str = "") -> list[FieldError]:
     return list(_walk(obj, path))
 
 
+@functools.cache  # per class: derived from the class definitions, a constant of the program
+def _fields(cls: type) -> tuple[tuple[str, str, attrs.Attribute[Any]], ...]:
+    """Each wire field of ``cls``: attribute name, wire name, and the attribute."""
+    return tuple((a.name, wire_name(a), a) for a in wire_fields(cls))
+
+
 def _walk(obj: object, path: str) -> Iterator[FieldError]:
     cls = type(obj)
     if not attrs.has(cls):
         return
-    for attribute in wire_fields(cls):
-        value = getattr(obj, attribute.name)
+    for name, wire, attribute in _fields(cls):
+        value = getattr(obj, name)
         if value is None:
             continue
-        yield from _check_field(value, join_path(path, wire_name(attribute)), attribute)
+        yield from _check_field(value, join_path(path, wire), attribute)
     for one in _RULES.get(cls, ()):
         if not _safe_predicate(one, obj):
             yield FieldError(join_path(path, one.field) if one.field else path, one.message)

@@ -8,7 +8,6 @@ works as a label value and inside derived names.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from typing import Final
@@ -23,7 +22,6 @@ def short_hash(text: str, length: int = _HASH_LEN) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-@functools.lru_cache(maxsize=65536)  # a pure function called for every object, every reconcile
 def child_name(*parts: str, max_length: int = MAX_NAME) -> str:
     """``parts`` joined by '-', made DNS-label safe, with a hash of the exact parts.
 

@@ -22,7 +22,6 @@ reproducible, and ``next_change`` tells the simulator when to look again.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import heapq
 import math
@@ -72,7 +71,6 @@ def _address(name: str) -> str:
     return f"10.{digest[0]}.{digest[1]}.{max(digest[2], 1)}"
 
 
-@functools.lru_cache(maxsize=256)
 def _fields_read(query: str) -> frozenset[str] | None:
     """The top-level fields of ``object`` a query reads, or None if it may read any."""
     dotted = set(re.findall(r"\bobject\.([A-Za-z_]\w*)", query))
@@ -81,22 +79,29 @@ def _fields_read(query: str) -> frozenset[str] | None:
     return frozenset(dotted)
 
 
-@functools.lru_cache(maxsize=256)
-def _program(query: str) -> celpy.Runner:
-    environment = celpy.Environment()
-    return environment.program(environment.compile(query))
+@attrs.frozen
+class _Query:
+    """A readiness query compiled, and the top-level fields it reads (None: any)."""
+
+    program: celpy.Runner
+    fields: frozenset[str] | None
+
+    @classmethod
+    def compile(cls, query: str) -> _Query:
+        environment = celpy.Environment()
+        return cls(environment.program(environment.compile(query)), _fields_read(query))
 
 
-def _query_holds(query: str, applied: Mapping[str, Any]) -> bool:
+def _query_holds(query: _Query, applied: Mapping[str, Any]) -> bool:
     """provider-kubernetes' ``DeriveFromCelQuery``: the query over the applied object.
 
     Only the top-level fields the query names (``object.status``) are converted
     to CEL values: a pod template is large, and converting it is most of the cost.
     """
-    fields = _fields_read(query)
+    fields = query.fields
     visible = applied if fields is None else {k: v for k, v in applied.items() if k in fields}
     try:
-        result: object = _program(query).evaluate({"object": json_to_cel(dict(visible))})
+        result: object = query.program.evaluate({"object": json_to_cel(dict(visible))})
     except Exception:  # a query that errors leaves the Object not ready, as the provider does
         return False
     return isinstance(result, celpy.celtypes.BoolType) and bool(result)
@@ -112,6 +117,8 @@ class Providers:
         # Readiness verdicts by (query, wrapped manifest, started): celpy is slow, and the
         # verdict only changes when the manifest does or the workload starts.
         self._verdicts: dict[tuple[str, int, bool], tuple[Mapping[str, Any], bool]] = {}
+        # Readiness queries compiled (a fleet uses a handful, each on many objects).
+        self._queries: dict[str, _Query] = {}
         # Per managed resource: the spec its status was computed from, and its next milestone.
         self._tracked: dict[ObjectKey, tuple[object, float]] = {}
         # (milestone, key) for every tracked resource with a next milestone; stale
@@ -289,7 +296,10 @@ class Providers:
             return found[1]
         if len(self._verdicts) > 100_000:
             self._verdicts.clear()
-        verdict = _query_holds(query, applied)
+        compiled = self._queries.get(query)
+        if compiled is None:
+            compiled = self._queries[query] = _Query.compile(query)
+        verdict = _query_holds(compiled, applied)
         self._verdicts[key] = (wrapped, verdict)
         return verdict
 
