@@ -277,25 +277,23 @@ def hold_because(
     reason: str,
     message: str,
     *,
-    waiting: bool = False,
+    warn: bool = True,
+    status: ConditionStatus = "False",
     requirements: Iterable[Requirement] = (),
     conditions: Iterable[Condition] = (),
     ready_keys: Iterable[str] = (),
 ) -> Composition:
-    """:func:`hold` for one cause: a condition naming it, and a Warning event unless waiting.
+    """:func:`hold` for one cause: a condition of ``condition_type`` naming it.
 
-    ``waiting`` is for a dependency not fetched yet: the condition is Unknown
-    and no event is recorded (it resolves by itself); otherwise the condition
-    is False and a Warning event says what to fix. A composite with nothing
-    running is reported not ready.
+    ``warn`` records a Warning event saying what to fix; a dependency that is
+    only not fetched yet resolves by itself and is held quietly, usually with
+    ``status="Unknown"``. ``conditions`` are added after the first. A composite
+    with nothing running is reported not ready.
     """
     held = hold(
         observed,
-        conditions=[
-            condition(condition_type, "Unknown" if waiting else False, reason, message),
-            *conditions,
-        ],
-        events=[] if waiting else [Event.warning(reason, message)],
+        conditions=[condition(condition_type, status, reason, message), *conditions],
+        events=[Event.warning(reason, message)] if warn else [],
         requirements=requirements,
         ready_keys=ready_keys,
     )

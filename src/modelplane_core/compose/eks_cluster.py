@@ -26,7 +26,7 @@ from modelplane_core.compose.composition import (
     Event,
     Observed,
     condition,
-    hold,
+    hold_invalid,
     problems_of,
 )
 from modelplane_core.compose.names import child_name
@@ -86,11 +86,10 @@ def compose(observed: Observed[EKSCluster], cache: Cache | None = None) -> Compo
     zones, network_problems = eks_network.zones(composite.spec)
     problems.extend(network_problems)
     if problems:
-        message = f"the spec is invalid: {summarize([str(p) for p in problems])}"
-        return hold(
+        return hold_invalid(
             observed,
-            conditions=[condition(ACCEPTED, False, "InvalidSpec", message)],
-            events=[Event.warning("InvalidSpec", message)],
+            ACCEPTED,
+            problems,
             ready_keys=[
                 k
                 for k, r in observed.resources.items()

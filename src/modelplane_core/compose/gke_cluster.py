@@ -24,17 +24,16 @@ from modelplane_core.api.meta import Condition
 from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
     Composition,
-    Event,
     Observed,
     condition,
-    hold,
+    hold_invalid,
     problems_of,
 )
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.platform import gke_resources as gcp
 from modelplane_core.compose.platform.gating import Piece, gate, held_piece
 from modelplane_core.compose.platform.managed_resources import authenticated
-from modelplane_core.compose.platform.messages import listing, summarize
+from modelplane_core.compose.platform.messages import listing
 from modelplane_core.compose.platform.observed_state import text_field
 from modelplane_core.compose.platform.provider_configs import (
     KUBERNETES_API_VERSION,
@@ -78,11 +77,10 @@ def compose(observed: Observed[GKECluster], cache: Cache | None = None) -> Compo
     composite = observed.composite
     problems = problems_of(composite, cache)
     if problems:
-        message = f"the spec is invalid: {summarize([str(p) for p in problems])}"
-        return hold(
+        return hold_invalid(
             observed,
-            conditions=[condition(ACCEPTED, False, "InvalidSpec", message)],
-            events=[Event.warning("InvalidSpec", message)],
+            ACCEPTED,
+            problems,
             ready_keys=[k for k, r in observed.resources.items() if r.condition_true("Ready")],
         )
     gated = gate(observed, authenticated(plan(observed), composite.spec.credentials))

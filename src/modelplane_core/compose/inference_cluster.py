@@ -49,7 +49,7 @@ from modelplane_core.compose.composition import (
     ObservedResource,
     Requirement,
     condition,
-    hold,
+    hold_because,
     problems_of,
 )
 from modelplane_core.compose.fetched import typed
@@ -495,10 +495,8 @@ def _hold(
     ready_keys = [key for key, seen in observed.resources.items() if seen.condition_true("Ready")]
     if PROVIDER_CONFIG_KEY in observed.resources:
         ready_keys.append(PROVIDER_CONFIG_KEY)
-    return hold(
-        observed,
-        conditions=[condition(ACCEPTED, False, reason, message)],
-        events=[Event.warning(reason, message)] if warn else [],
-        requirements=needed,
-        ready_keys=ready_keys,
+    held = hold_because(
+        observed, ACCEPTED, reason, message, warn=warn, requirements=needed, ready_keys=ready_keys
     )
+    # A cluster keeps its published status (its pools) and its readiness while held.
+    return attrs.evolve(held, ready=None)

@@ -20,13 +20,13 @@ from modelplane_core.compose.composition import (
     Event,
     Observed,
     condition,
-    hold,
+    hold_invalid,
     problems_of,
 )
 from modelplane_core.compose.platform import control_gateway
 from modelplane_core.compose.platform.chart_versions import helm_chart
 from modelplane_core.compose.platform.gating import Gated, Piece, exists, gate
-from modelplane_core.compose.platform.messages import listing, summarize
+from modelplane_core.compose.platform.messages import listing
 from modelplane_core.compose.platform.provider_configs import (
     HELM_API_VERSION,
     in_cluster_provider_config,
@@ -61,16 +61,11 @@ def compose(observed: Observed[InferenceGateway], cache: Cache | None = None) ->
     problems = problems_of(front_door, cache)
     traefik = front_door.spec.traefik
     if problems or traefik is None:
-        shown = summarize([str(p) for p in problems]) or "spec.traefik is required"
-        message = f"the spec is invalid: {shown}"
         ready = [k for k, r in observed.resources.items() if r.condition_true("Ready")]
         if PROVIDER_CONFIG_KEY in observed.resources:
             ready.append(PROVIDER_CONFIG_KEY)
-        return hold(
-            observed,
-            conditions=[condition(ACCEPTED, False, "InvalidSpec", message)],
-            events=[Event.warning("InvalidSpec", message)],
-            ready_keys=ready,
+        return hold_invalid(
+            observed, ACCEPTED, problems or ["spec.traefik is required"], ready_keys=ready
         )
     pieces = [
         Piece(

@@ -35,7 +35,7 @@ from modelplane_core.compose.composition import (
     Requirement,
     condition,
     desired_from_observed,
-    hold,
+    hold_because,
     problems_of,
 )
 from modelplane_core.compose.fetched import typed
@@ -436,17 +436,17 @@ def _hold(
     warn: bool,
 ) -> Composition:
     status: ConditionStatus = "False" if warn else "Unknown"
-    held = hold(
+    return hold_because(
         observed,
-        conditions=[
-            condition(CLUSTERS_MATCHED, status, reason, message),
-            condition(ARTIFACT_READY, status, reason, message),
-        ],
-        events=[Event.warning(reason, message)] if warn else [],
+        CLUSTERS_MATCHED,
+        reason,
+        message,
+        warn=warn,
+        status=status,
+        conditions=[condition(ARTIFACT_READY, status, reason, message)],
         requirements=needed,
         ready_keys=[k for k, seen in observed.resources.items() if is_ready(seen)],
     )
-    return attrs.evolve(held, ready=False) if not observed.resources else held
 
 
 def _namespace(cache: ModelCache) -> str:

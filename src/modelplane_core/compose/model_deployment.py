@@ -200,7 +200,8 @@ def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> 
             SCHEDULED,
             "ResolvingFleet",
             "waiting for the fleet's InferenceClusters and ModelReplicas",
-            waiting=True,
+            warn=False,
+            status="Unknown",
             requirements=requirements(deployment, fleet=True) if inputs.widen else needed,
         )
     if inputs.unreadable or unreadable_own:
@@ -250,7 +251,8 @@ def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> 
             SCHEDULED,
             "ResolvingFleet",
             "placing replicas needs every ModelReplica of the fleet (the node ledger)",
-            waiting=True,
+            warn=False,
+            status="Unknown",
             requirements=requirements(deployment, fleet=True),
         )
     if complete and not result.shortfall and observed.resources:

@@ -31,7 +31,7 @@ from modelplane_core.compose.composition import (
     Observed,
     Requirement,
     condition,
-    hold,
+    hold_because,
     problems_of,
 )
 from modelplane_core.compose.fetched import typed
@@ -412,18 +412,18 @@ def _hold(
     warn: bool,
 ) -> Composition:
     """Keep what runs and say why; a replica with nothing running is not ready."""
-    ready_keys = [key for key, seen in observed.resources.items() if is_ready(seen)]
-    held = hold(
+    return hold_because(
         observed,
+        ACCEPTED,
+        reason,
+        message,
+        warn=warn,
         conditions=[
-            condition(ACCEPTED, False, reason, message),
-            condition(SERVING, "Unknown", reason, "the replica's serving state is not known"),
+            condition(SERVING, "Unknown", reason, "the replica's serving state is not known")
         ],
-        events=[Event.warning(reason, message)] if warn else [],
         requirements=needed,
-        ready_keys=ready_keys,
+        ready_keys=[key for key, seen in observed.resources.items() if is_ready(seen)],
     )
-    return held if observed.resources else attrs.evolve(held, ready=False)
 
 
 def _provider_config(cluster: InferenceCluster) -> str | None:

@@ -27,10 +27,9 @@ from modelplane_core.api.meta import Condition
 from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
     Composition,
-    Event,
     Observed,
     condition,
-    hold,
+    hold_invalid,
     problems_of,
 )
 from modelplane_core.compose.names import child_name
@@ -42,7 +41,7 @@ from modelplane_core.compose.platform.chart_versions import (
     stack_version,
 )
 from modelplane_core.compose.platform.gating import Gated, Piece, gate
-from modelplane_core.compose.platform.messages import listing, summarize
+from modelplane_core.compose.platform.messages import listing
 from modelplane_core.compose.platform.observed_state import all_observed
 from modelplane_core.compose.platform.provider_configs import (
     HELM_PC_KEY,
@@ -142,15 +141,9 @@ def compose(observed: Observed[ServingStack], cache: Cache | None = None) -> Com
     stack = observed.composite
     problems = spec_problems(stack, cache)
     if problems:
-        message = f"the spec is invalid: {summarize([str(p) for p in problems])}"
         ready = [k for k, r in observed.resources.items() if r.condition_true("Ready")]
         ready.extend(k for k in PROVIDER_CONFIG_KEYS if k in observed.resources)
-        return hold(
-            observed,
-            conditions=[condition(ACCEPTED, False, "InvalidSpec", message)],
-            events=[Event.warning("InvalidSpec", message)],
-            ready_keys=ready,
-        )
+        return hold_invalid(observed, ACCEPTED, problems, ready_keys=ready)
     pieces = plan(stack)
     configs = gate(observed, [p for p in pieces if p.key in PROVIDER_CONFIG_KEYS])
     # Nothing remote before both provider configs exist: they are how it gets there.
