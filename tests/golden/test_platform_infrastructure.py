@@ -27,7 +27,13 @@ from modelplane_core.compose.composition import Composition, Observed
 from modelplane_core.compose.platform.cluster_access import CREDENTIALS_KEY
 from tests.golden_support import as_yaml, assert_golden
 from tests.support import REPO_ROOT
-from tests.unit.compose.platform.fixtures import converge, example, ready_status, schema_problems
+from tests.unit.compose.platform.fixtures import (
+    NEBIUS_PROVIDER_CONFIG,
+    converge,
+    example,
+    ready_status,
+    schema_problems,
+)
 
 COMPOSERS: dict[str, tuple[str, Callable[[Observed[Any]], Composition]]] = {
     "serving-stack": ("servingstacks.yaml", serving_stack.compose),
@@ -38,24 +44,6 @@ COMPOSERS: dict[str, tuple[str, Callable[[Observed[Any]], Composition]]] = {
     "vultr-cluster": ("vultrclusters.yaml", vultr_cluster.compose),
 }
 OWN = {"aks-cluster", "vultr-cluster"}
-# The Nebius provider config a NebiusCluster is built with (and reaches its cluster as).
-NEBIUS_CREDENTIALS = {
-    "apiVersion": "nebius.m.upbound.io/v1beta1",
-    "kind": "ClusterProviderConfig",
-    "metadata": {"name": "default"},
-    "spec": {
-        "identity": {"type": "ServiceAccount"},
-        "credentials": {
-            "source": "Secret",
-            "secretRef": {
-                "namespace": "crossplane-system",
-                "name": "nebius-credentials",
-                "key": "credentials.json",
-            },
-        },
-        "projectID": "project-e00example",
-    },
-}
 
 
 def provisioned(key: str, manifest: Any) -> Any:
@@ -82,7 +70,7 @@ def composite(name: str) -> Any:
 def test_composite(name: str) -> None:
     _, compose = COMPOSERS[name]
     obj = composite(name)
-    required = {CREDENTIALS_KEY: (NEBIUS_CREDENTIALS,)} if name == "nebius-cluster" else {}
+    required = {CREDENTIALS_KEY: (NEBIUS_PROVIDER_CONFIG,)} if name == "nebius-cluster" else {}
     first = compose(Observed(composite=obj, required=required))
     _, ready = converge(compose, Observed(composite=obj, required=required), provisioned)
     assert schema_problems(first) == []

@@ -28,21 +28,17 @@ from modelplane_core.compose.platform.cloud_composite import (
     CLUSTER_KEY,
     KUBECONFIG_KEY,
     STORAGE_CLASS_KEY,
-    accepted,
-    access_status,
-    built_or_held,
-    cluster_condition,
+    cloud_composition,
     held_invalid,
     inline_pool_problems,
-    kept_as_is,
     kubeconfig_secret_name,
+    pool_keys,
+    pool_pieces,
     pool_problems,
-    pools_condition,
     size_problem,
 )
 from modelplane_core.compose.platform.cloud_pools import SYSTEM_AKS_POOL
-from modelplane_core.compose.platform.gating import Piece, gate
-from modelplane_core.compose.platform.managed_resources import authenticated
+from modelplane_core.compose.platform.gating import Piece
 from modelplane_core.compose.platform.provider_configs import (
     HELM_PC_KEY,
     KUBERNETES_PC_KEY,
@@ -113,20 +109,15 @@ def compose(observed: Observed[AKSCluster], cache: Cache | None = None) -> Compo
     if problems:
         return held_invalid(observed, problems)
     pieces, pool_problems = plan(observed)
-    gated = gate(observed, authenticated(pieces, composite.spec.credentials))
-    inline = default_pool(composite.spec).name
-    pool_keys = [
-        CLUSTER_KEY if pool.name == inline else node_pool_key(pool.name)
-        for pool in composite.spec.node_pools
-    ]
-    return Composition(
-        resources=gated.resources,
-        status=access_status(composite.metadata.name or "", STORAGE_CLASS),
-        conditions=(
-            accepted(),
-            cluster_condition(observed, f"AKS cluster in {composite.spec.location}"),
-            pools_condition(gated, pool_keys, pool_problems, noun="node pools"),
-        ),
+    spec = composite.spec
+    return cloud_composition(
+        observed,
+        pieces,
+        pool_problems,
+        credentials=spec.credentials,
+        pool_keys=pool_keys(spec.node_pools, node_pool_key, default_pool(spec).name),
+        where=f"AKS cluster in {spec.location}",
+        storage_class=STORAGE_CLASS,
     )
 
 
@@ -155,18 +146,15 @@ def plan(observed: Observed[AKSCluster]) -> tuple[list[Piece], list[str]]:
             ),
         ),
     ]
-    problems: list[str] = []
-    for index, pool in enumerate(spec.node_pools):
-        if pool.name == inline.name:
-            continue
-        key = node_pool_key(pool.name)
-        problem = pool_problem(index, pool)
-        built = None if problem else Piece(key=key, manifest=azure.node_pool(spec, namespace, pool))
-        kept, why = built_or_held(
-            observed, key, built, kept_as_is(problem, pool.name) if problem else None
-        )
-        pieces += kept
-        problems += why
+    pools, problems = pool_pieces(
+        observed,
+        spec.node_pools,
+        key=node_pool_key,
+        check=pool_problem,
+        build=lambda pool, key: Piece(key=key, manifest=azure.node_pool(spec, namespace, pool)),
+        inline=inline.name,
+    )
+    pieces += pools
     secret = SecretKey(name=kubeconfig, key=KUBECONFIG_KEY, namespace=namespace)
     pieces += kubeconfig_pieces(name=kubeconfig, namespace=namespace, kubeconfig=secret)
     pieces.append(

@@ -3,7 +3,8 @@
 Composes the VPC network and subnet, the cluster (public endpoint; its
 credential-less kubeconfig written to a connection Secret), a shared
 filesystem with the cloud-init that mounts it, a GPU cluster per InfiniBand
-fabric, one node group per ``spec.nodePools`` entry, and the cluster's access
+fabric, one node group per ``spec.nodePools`` entry (plus Modelplane's
+standard system pool when the spec names no System pool), and the cluster's access
 (``platform/cluster_access.py``): a provider-helm ProviderConfig with the
 Nebius service-account identity of ``spec.credentials``'s provider config, a
 release creating a cluster-admin ServiceAccount and its token, and -- once
@@ -25,7 +26,7 @@ from typing import Final
 import attrs
 
 from modelplane_core.api.errors import FieldError
-from modelplane_core.api.infrastructure import NebiusCluster, NebiusNodePool
+from modelplane_core.api.infrastructure import NebiusCluster, NebiusClusterSpec, NebiusNodePool
 from modelplane_core.api.meta import Condition
 from modelplane_core.cache import Cache
 from modelplane_core.compose.composition import (
@@ -43,19 +44,16 @@ from modelplane_core.compose.platform.cloud_composite import (
     CLUSTER_KEY,
     KUBECONFIG_KEY,
     STORAGE_CLASS_KEY,
-    accepted,
-    access_status,
-    built_or_held,
-    cluster_condition,
+    cloud_composition,
     held_invalid,
-    kept_as_is,
     kubeconfig_secret_name,
+    pool_keys,
+    pool_pieces,
     pool_problems,
-    pools_condition,
     size_problem,
 )
-from modelplane_core.compose.platform.gating import Piece, gate, held_piece
-from modelplane_core.compose.platform.managed_resources import authenticated
+from modelplane_core.compose.platform.cloud_pools import SYSTEM_NEBIUS_POOL
+from modelplane_core.compose.platform.gating import Piece, held_piece
 from modelplane_core.compose.platform.provider_configs import (
     HELM_PC_KEY,
     KUBERNETES_PC_KEY,
@@ -102,6 +100,14 @@ def token_secret_name(composite: str) -> str:
     return child_name(composite, "access-token")
 
 
+def node_pools(spec: NebiusClusterSpec) -> tuple[NebiusNodePool, ...]:
+    """The spec's pools, and Modelplane's standard system pool when the spec names none:
+    the serving stack needs somewhere to run that is not a GPU node."""
+    if any(pool.role == "System" for pool in spec.node_pools):
+        return spec.node_pools
+    return (*spec.node_pools, SYSTEM_NEBIUS_POOL)
+
+
 def pool_problem(index: int, pool: NebiusNodePool) -> FieldError | None:
     return size_problem(index, pool.node_count, pool.min_node_count, pool.max_node_count)
 
@@ -129,17 +135,16 @@ def compose(observed: Observed[NebiusCluster], cache: Cache | None = None) -> Co
         return held_invalid(observed, problems, statusless=STATUSLESS, requirements=(needed,))
     pieces, pool_problems = plan(observed)
     granted = _access(observed, needed)
-    gated = gate(observed, authenticated([*pieces, *granted.pieces], composite.spec.credentials))
-    pool_keys = [node_group_key(pool.name) for pool in composite.spec.node_pools]
-    return Composition(
-        resources=gated.resources,
-        status=access_status(composite.metadata.name or "", STORAGE_CLASS),
-        conditions=(
-            accepted(),
-            cluster_condition(observed, "Nebius mk8s cluster"),
-            pools_condition(gated, pool_keys, pool_problems, noun="node groups"),
-            granted.condition,
-        ),
+    return cloud_composition(
+        observed,
+        [*pieces, *granted.pieces],
+        pool_problems,
+        credentials=composite.spec.credentials,
+        pool_keys=pool_keys(node_pools(composite.spec), node_group_key),
+        where="Nebius mk8s cluster",
+        storage_class=STORAGE_CLASS,
+        noun="node groups",
+        more=(granted.condition,),
         requirements=(needed,),
         # Not Ready before consumers can reach the cluster with the published Secret.
         ready=None if granted.kubeconfig_composed else False,
@@ -171,25 +176,19 @@ def plan(observed: Observed[NebiusCluster]) -> tuple[list[Piece], list[str]]:
             for fabric in nebius.fabrics(spec)
         ),
     ]
-    problems: list[str] = []
-    for index, pool in enumerate(spec.node_pools):
-        key = node_group_key(pool.name)
-        problem = pool_problem(index, pool)
-        built = (
-            None
-            if problem
-            else Piece(
-                key=key,
-                manifest=nebius.node_group(
-                    spec, namespace, pool, name=f"{name}-{pool.name}", cloud_init=cloud_init
-                ),
-            )
-        )
-        kept, why = built_or_held(
-            observed, key, built, kept_as_is(problem, pool.name) if problem else None
-        )
-        pieces += kept
-        problems += why
+    pools, problems = pool_pieces(
+        observed,
+        node_pools(spec),
+        key=node_group_key,
+        check=pool_problem,
+        build=lambda pool, key: Piece(
+            key=key,
+            manifest=nebius.node_group(
+                spec, namespace, pool, name=f"{name}-{pool.name}", cloud_init=cloud_init
+            ),
+        ),
+    )
+    pieces += pools
     kubeconfig = kubeconfig_secret_name(name)
     secret = SecretKey(name=kubeconfig, key=KUBECONFIG_KEY, namespace=namespace)
     pieces += kubeconfig_pieces(name=kubeconfig, namespace=namespace, kubeconfig=secret)

@@ -24,21 +24,17 @@ from modelplane_core.compose.names import child_name
 from modelplane_core.compose.platform import vultr_resources as vke
 from modelplane_core.compose.platform.cloud_composite import (
     CLUSTER_KEY,
-    accepted,
-    access_status,
-    built_or_held,
-    cluster_condition,
+    cloud_composition,
     held_invalid,
     inline_pool_problems,
-    kept_as_is,
     kubeconfig_secret_name,
+    pool_keys,
+    pool_pieces,
     pool_problems,
-    pools_condition,
     size_problem,
 )
 from modelplane_core.compose.platform.cloud_pools import SYSTEM_VULTR_POOL
-from modelplane_core.compose.platform.gating import Piece, gate
-from modelplane_core.compose.platform.managed_resources import authenticated
+from modelplane_core.compose.platform.gating import Piece
 from modelplane_core.compose.topology import SYSTEM_NAMESPACE
 
 __all__ = [
@@ -92,20 +88,15 @@ def compose(observed: Observed[VultrCluster], cache: Cache | None = None) -> Com
     if problems:
         return held_invalid(observed, problems)
     pieces, pool_problems = plan(observed)
-    gated = gate(observed, authenticated(pieces, composite.spec.credentials))
-    inline = inline_pool(composite.spec).name
-    pool_keys = [
-        CLUSTER_KEY if pool.name == inline else node_pool_key(pool.name)
-        for pool in composite.spec.node_pools
-    ]
-    return Composition(
-        resources=gated.resources,
-        status=access_status(composite.metadata.name or "", STORAGE_CLASS),
-        conditions=(
-            accepted(),
-            cluster_condition(observed, f"VKE cluster in {composite.spec.region}"),
-            pools_condition(gated, pool_keys, pool_problems, noun="node pools"),
-        ),
+    spec = composite.spec
+    return cloud_composition(
+        observed,
+        pieces,
+        pool_problems,
+        credentials=spec.credentials,
+        pool_keys=pool_keys(spec.node_pools, node_pool_key, inline_pool(spec).name),
+        where=f"VKE cluster in {spec.region}",
+        storage_class=STORAGE_CLASS,
     )
 
 
@@ -128,20 +119,15 @@ def plan(observed: Observed[VultrCluster]) -> tuple[list[Piece], list[str]]:
             ),
         )
     ]
-    problems: list[str] = []
-    for index, pool in enumerate(spec.node_pools):
-        if pool.name == inline.name:
-            continue
-        key = node_pool_key(pool.name)
-        problem = pool_problem(index, pool)
-        built = (
-            None
-            if problem
-            else Piece(key=key, manifest=vke.node_pool(namespace, pool), after=(CLUSTER_KEY,))
-        )
-        kept, why = built_or_held(
-            observed, key, built, kept_as_is(problem, pool.name) if problem else None
-        )
-        pieces += kept
-        problems += why
-    return pieces, problems
+    pools, problems = pool_pieces(
+        observed,
+        spec.node_pools,
+        key=node_pool_key,
+        check=pool_problem,
+        # A pool names the cluster's ID: it waits for the cluster to exist.
+        build=lambda pool, key: Piece(
+            key=key, manifest=vke.node_pool(namespace, pool), after=(CLUSTER_KEY,)
+        ),
+        inline=inline.name,
+    )
+    return [*pieces, *pools], problems

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, Protocol, TypeVar
 
 from modelplane_core.api.errors import FieldError
+from modelplane_core.api.infrastructure import CloudCredentials
 from modelplane_core.api.meta import Condition
 from modelplane_core.compose.composition import (
     Composition,
@@ -26,7 +27,8 @@ from modelplane_core.compose.composition import (
     summarize,
 )
 from modelplane_core.compose.names import child_name
-from modelplane_core.compose.platform.gating import Gated, Piece, held_piece
+from modelplane_core.compose.platform.gating import Gated, Piece, gate, held_piece
+from modelplane_core.compose.platform.managed_resources import authenticated
 from modelplane_core.compose.platform.messages import listing
 from modelplane_core.compose.platform.provider_configs import HELM_PC_KEY, KUBERNETES_PC_KEY
 
@@ -157,11 +159,75 @@ def kept_as_is(problem: FieldError, pool: str) -> str:
     return f"{problem}; node pool {pool!r} keeps its current form"
 
 
-def built_or_held(
-    observed: Observed[Any], key: str, build: Piece | None, problem: str | None
+def pool_pieces(
+    observed: Observed[Any],
+    pools: Sequence[P],
+    *,
+    key: Callable[[str], str],
+    check: Callable[[int, P], FieldError | None],
+    build: Callable[[P, str], Piece],
+    inline: str | None = None,
 ) -> tuple[list[Piece], list[str]]:
-    """``build`` when the pool can be built, else its observed form and why not."""
-    if problem is None and build is not None:
-        return [build], []
-    held = held_piece(observed, key)
-    return ([held] if held is not None else []), ([problem] if problem else [])
+    """A piece per pool (but the ``inline`` one, which the cluster itself carries).
+
+    A pool ``check`` refuses keeps its observed form and is reported; one
+    never built is left out, and reported too.
+    """
+    pieces: list[Piece] = []
+    problems: list[str] = []
+    for index, pool in enumerate(pools):
+        if pool.name == inline:
+            continue
+        pool_key = key(pool.name)
+        problem = check(index, pool)
+        if problem is None:
+            pieces.append(build(pool, pool_key))
+            continue
+        if held := held_piece(observed, pool_key):
+            pieces.append(held)
+        problems.append(kept_as_is(problem, pool.name))
+    return pieces, problems
+
+
+def pool_keys(
+    pools: Sequence[P], key: Callable[[str], str], inline: str | None = None
+) -> list[str]:
+    """The resource each pool's readiness is read from: its own, or the cluster's for ``inline``."""
+    return [CLUSTER_KEY if pool.name == inline else key(pool.name) for pool in pools]
+
+
+def cloud_composition(
+    observed: Observed[Any],
+    pieces: Sequence[Piece],
+    pool_problems: Sequence[str],
+    *,
+    credentials: CloudCredentials | None,
+    pool_keys: Sequence[str],
+    where: str,
+    storage_class: str | None,
+    noun: str = "node pools",
+    more: Sequence[Condition] = (),
+    requirements: Sequence[Requirement] = (),
+    ready: bool | None = None,
+) -> Composition:
+    """The composition of a valid cloud cluster spec: its pieces gated, status and conditions.
+
+    Every cloud managed resource is authenticated by ``credentials``;
+    ``where`` names the cluster in ``ClusterReady``; ``pool_keys`` are the
+    resources whose readiness is the pools' (the cluster's key for a pool it
+    carries inline).
+    """
+    gated = gate(observed, authenticated(pieces, credentials))
+    name = getattr(getattr(observed.composite, "metadata", None), "name", None) or ""
+    return Composition(
+        resources=gated.resources,
+        status=access_status(name, storage_class),
+        conditions=(
+            accepted(),
+            cluster_condition(observed, where),
+            pools_condition(gated, pool_keys, pool_problems, noun=noun),
+            *more,
+        ),
+        requirements=tuple(requirements),
+        ready=ready,
+    )

@@ -280,6 +280,26 @@ def observe(
     return observed
 
 
+# The Nebius provider config a NebiusCluster is built with (and reaches its cluster as).
+NEBIUS_PROVIDER_CONFIG: dict[str, Any] = {
+    "apiVersion": "nebius.m.upbound.io/v1beta1",
+    "kind": "ClusterProviderConfig",
+    "metadata": {"name": "default"},
+    "spec": {
+        "identity": {"type": "ServiceAccount"},
+        "credentials": {
+            "source": "Secret",
+            "secretRef": {
+                "namespace": "crossplane-system",
+                "name": "nebius-credentials",
+                "key": "credentials.json",
+            },
+        },
+        "projectID": "project-e00example",
+    },
+}
+
+
 # What a cloud provider writes to a cluster's connection Secret: endpoint and CA (the
 # Nebius shape; other clouds add credentials, which no composer reads).
 CLUSTER_KUBECONFIG = b"""apiVersion: v1

@@ -319,3 +319,12 @@ def test_token_kubeconfig_reads_the_current_context() -> None:
     for garbage in (b"{", b"\xff", b"[]", b"clusters: []"):
         assert cluster_access.token_kubeconfig(garbage, b"t", name="x") is None
     assert cluster_access.token_kubeconfig(yaml.safe_dump(two).encode(), b" ", name="x") is None
+
+
+def test_a_spec_without_a_system_pool_gets_the_standard_one() -> None:
+    gpu_only = nebius(node_pools=nebius().spec.node_pools[1:])
+    composition = nebius_cluster.compose(inputs(gpu_only))
+    system = manifest(composition, "nodegroup-system")["spec"]["forProvider"]
+    assert system["template"]["resources"] == {"platform": "cpu-d3", "preset": "4vcpu-16gb"}
+    assert system["autoscaling"] == {"minNodeCount": 1, "maxNodeCount": 2}
+    assert system["template"]["metadata"]["labels"] == {"modelplane.ai/pool": "system"}
