@@ -52,6 +52,9 @@ TOKEN_SECRET: Final = "modelplane-admin-token"
 TOKEN_KEY: Final = "token"
 KUBECONFIG_KEY: Final = "kubeconfig"
 USER: Final = "modelplane-admin"
+# libyaml's safe loader and dumper when PyYAML was built with it: every pass reads one.
+_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER: Final = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def credentials_requirement(credentials: CloudCredentials | None, namespace: str) -> Requirement:
@@ -195,7 +198,7 @@ def token_kubeconfig(cluster_kubeconfig: bytes, token: bytes, *, name: str) -> s
     context's (else its first) is the one to reach.
     """
     try:
-        config = yaml.safe_load(cluster_kubeconfig.decode())
+        config = yaml.load(cluster_kubeconfig.decode(), Loader=_LOADER)
         bearer = token.decode().strip()
     except (UnicodeDecodeError, yaml.YAMLError):
         return None
@@ -215,7 +218,7 @@ def token_kubeconfig(cluster_kubeconfig: bytes, token: bytes, *, name: str) -> s
         "contexts": [{"name": name, "context": {"cluster": name, "user": USER}}],
         "current-context": name,
     }
-    text: str = yaml.safe_dump(assembled, sort_keys=True)
+    text: str = yaml.dump(assembled, Dumper=_DUMPER, sort_keys=True)
     return text
 
 
