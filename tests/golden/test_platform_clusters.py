@@ -7,13 +7,13 @@ the serving stack ready with its gateway address).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelplane_core import api
-from modelplane_core.api.codec import unstructure
-from modelplane_core.compose import inference_cluster, nebius_cluster
+from modelplane_core.compose import inference_cluster
 from modelplane_core.compose.composition import Observed
 from tests.golden_support import as_yaml, assert_golden
 from tests.unit.compose.platform.fixtures import (
@@ -40,20 +40,15 @@ GETTING_STARTED = [
 ]
 
 
-def nebius_refuses(key: str, manifest: Any) -> Any:
-    """Healthy resources, except the NebiusCluster, which reports what its composer says."""
-    if manifest["kind"] != "NebiusCluster":
-        return ready_status(key, manifest)
-    refusal = nebius_cluster.compose(Observed(composite=api.from_dict(manifest)))
-    return {"conditions": [unstructure(c) for c in refusal.conditions]}
+# Our own recipes for the clouds the documentation has no example of (see test_v03_examples).
+CLOUDS = Path(__file__).resolve().parent / "inputs" / "v03" / "clouds"
 
 
 def render(name: str, cluster: api.InferenceCluster, classes: list[api.InferenceClass]) -> None:
     inputs = Observed(composite=cluster, required=required_classes(cluster, classes))
     first = inference_cluster.compose(inputs)
     assert schema_problems(first) == []
-    status_for = nebius_refuses if cluster.spec.cluster.source == "Nebius" else ready_status
-    _, ready = converge(inference_cluster.compose, inputs, status_for)
+    _, ready = converge(inference_cluster.compose, inputs, ready_status)
     assert schema_problems(ready) == []
     assert_golden(f"platform/{name}-first-pass", as_yaml(api.to_dict(cluster), first.to_dict()))
     assert_golden(f"platform/{name}-ready", as_yaml(ready.to_dict()))
@@ -76,6 +71,14 @@ def test_getting_started_platform(folder: str, file: str) -> None:
     for cluster in clusters:
         stem = file.removesuffix(".yaml")
         render(f"getting-started-{folder}-{stem}-{cluster.metadata.name}", cluster, classes)
+
+
+@pytest.mark.parametrize("cloud", ["aks", "nebius", "vultr"])
+def test_provisioned_cloud_cluster(cloud: str) -> None:
+    objects = list(api.load_yaml((CLOUDS / f"{cloud}.yaml").read_text()))
+    (cluster,) = [o for o in objects if isinstance(o, api.InferenceCluster)]
+    classes = [o for o in objects if isinstance(o, api.InferenceClass)]
+    render(f"cluster-{cloud}-v03", cluster, classes)
 
 
 def test_reference_cluster_reports_its_unprovisionable_pool() -> None:

@@ -5,7 +5,10 @@ construct of the reference's published examples in the same shape: a local
 fleet of two declared-capacity mock GPU classes on an existing cluster with a
 deployment in the seeds' layout, and a two-node Leader/Worker gang in the v0.3
 ``spec.template`` layout claiming GPUs and EFA interfaces and joining through
-``$(MODELPLANE_RANK)`` and ``$(MODELPLANE_LEADER_ADDRESS)``.
+``$(MODELPLANE_RANK)`` and ``$(MODELPLANE_LEADER_ADDRESS)``; and three
+provisioned clouds (AKS, Vultr, Nebius) from class recipes, with the cloud
+composites written by hand beside them, and a cached deployment that device
+capacity alone places.
 
 Each scenario must validate with no problem, schedule onto the pool the
 example says it lands on, and render through every composer (the deployment,
@@ -28,7 +31,11 @@ from tests.golden.test_ml_deployments import published, serve
 from tests.golden_support import assert_golden
 
 INPUTS = Path(__file__).resolve().parent / "inputs" / "v03"
-GATEWAY_ADDRESS = {"local-mock-gpus": "172.18.255.200", "gang-template": "a1b2.elb.amazonaws.com"}
+GATEWAY_ADDRESS = {
+    "local-mock-gpus": "172.18.255.200",
+    "gang-template": "a1b2.elb.amazonaws.com",
+    "clouds": "20.61.0.10",
+}
 
 
 def objects(scenario: str) -> list[Any]:

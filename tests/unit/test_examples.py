@@ -69,3 +69,29 @@ def test_the_guide_lists_every_example_file() -> None:
     guide = (REPO_ROOT / "examples" / "README.md").read_text()
     for path in sorted(EXAMPLES.rglob("*.yaml")):
         assert f"`{path.relative_to(EXAMPLES)}`" in guide, path
+
+
+def test_the_three_clouds_scenario_provisions_all_three(capsys: pytest.CaptureFixture[str]) -> None:
+    """AKS, VKE and Nebius (through its access bootstrap) come up and serve one model."""
+    scenario = EXAMPLES / "scenarios" / "three-clouds.yaml"
+    assert main(["simulate", "-o", "json", str(scenario)]) == 0
+    report = yaml.safe_load(capsys.readouterr().out)
+    assert report["converged"] is True
+    assert sorted(p["cluster"] for p in report["placements"]) == [
+        "aks-westeurope",
+        "nebius-eu-north",
+        "vke-ewr",
+    ]
+    assert all(p["ready"] for p in report["placements"])
+
+
+def test_the_cloud_composites_validate_and_render(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("crossplane", reason="render needs the crossplane extra")
+    folder = EXAMPLES / "infrastructure"
+    assert main(["validate", str(folder)]) == 0
+    assert capsys.readouterr().err == "2 Modelplane objects checked: all valid\n"
+    for path in sorted(folder.glob("*.yaml")):
+        assert main(["render", str(path)]) == 0
+        rendered = yaml.safe_load(capsys.readouterr().out)
+        accepted = next(c for c in rendered["conditions"] if c["type"] == "Accepted")
+        assert accepted["status"] == "True", path

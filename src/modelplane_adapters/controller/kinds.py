@@ -20,6 +20,7 @@ Kind = tuple[str, str]  # (apiVersion, kind)
 # Composed on the control cluster, by group.
 COMPOSED: Final[tuple[Kind, ...]] = (
     ("v1", "Service"),
+    ("v1", "Secret"),
     ("discovery.k8s.io/v1", "EndpointSlice"),
     ("gateway.networking.k8s.io/v1", "Gateway"),
     ("gateway.networking.k8s.io/v1", "GatewayClass"),
@@ -59,10 +60,28 @@ COMPOSED: Final[tuple[Kind, ...]] = (
     ("iam.aws.m.upbound.io/v1beta1", "Policy"),
     ("iam.aws.m.upbound.io/v1beta1", "Role"),
     ("iam.aws.m.upbound.io/v1beta1", "RolePolicyAttachment"),
+    ("azure.m.upbound.io/v1beta1", "ResourceGroup"),
+    ("network.azure.m.upbound.io/v1beta1", "VirtualNetwork"),
+    ("network.azure.m.upbound.io/v1beta1", "Subnet"),
+    ("containerservice.azure.m.upbound.io/v1beta1", "KubernetesCluster"),
+    ("containerservice.azure.m.upbound.io/v1beta1", "KubernetesClusterNodePool"),
+    ("vke.vultr.m.upbound.io/v1beta1", "Kubernetes"),
+    ("vke.vultr.m.upbound.io/v1beta1", "KubernetesNodePool"),
+    ("vpc.nebius.m.upbound.io/v1beta1", "Network"),
+    ("vpc.nebius.m.upbound.io/v1beta1", "Subnet"),
+    ("mk8s.nebius.m.upbound.io/v1beta1", "Cluster"),
+    ("mk8s.nebius.m.upbound.io/v1beta1", "NodeGroup"),
+    ("compute.nebius.m.upbound.io/v1beta1", "GpuCluster"),
+    ("compute.nebius.m.upbound.io/v1beta1", "Filesystem"),
 )
 
-# Read through composers' requirements and not one of our kinds (ModelCache credentials).
-REQUIRED: Final[tuple[Kind, ...]] = (("v1", "Secret"),)
+# Read through composers' requirements and not one of our kinds (ModelCache credentials,
+# the Nebius provider config a NebiusCluster reaches its cluster with).
+REQUIRED: Final[tuple[Kind, ...]] = (
+    ("v1", "Secret"),
+    ("nebius.m.upbound.io/v1beta1", "ClusterProviderConfig"),
+    ("nebius.m.upbound.io/v1beta1", "ProviderConfig"),
+)
 
 
 def composite_kinds() -> tuple[Kind, ...]:

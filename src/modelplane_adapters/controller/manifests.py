@@ -97,6 +97,7 @@ def cluster_role() -> dict[str, Any]:
     composed = sorted({group_of(v) for v, _k in COMPOSED} - {""} - set(ours))
     core_composed = sorted({k.lower() + "s" for v, k in COMPOSED if v == "v1"})
     core_required = sorted({k.lower() + "s" for v, k in REQUIRED if v == "v1"})
+    required = sorted({group_of(v) for v, _k in REQUIRED} - {""} - set(composed) - set(ours))
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
@@ -106,6 +107,7 @@ def cluster_role() -> dict[str, Any]:
             {"apiGroups": composed, "resources": ["*"], "verbs": WRITE},
             {"apiGroups": [""], "resources": core_composed, "verbs": WRITE},
             {"apiGroups": [""], "resources": core_required, "verbs": READ},
+            {"apiGroups": required, "resources": ["*"], "verbs": READ},
             {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
         ],
     }

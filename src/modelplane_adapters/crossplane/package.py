@@ -116,9 +116,28 @@ PROVIDERS: Final[tuple[Dependency, ...]] = (
     ),
     Dependency(
         "Provider",
+        "xpkg.upbound.io/upbound/provider-azure-containerservice",
+        ">=v2.5.0",
+        "AKSCluster: the AKS cluster and its node pools (the Azure family provider it "
+        "installs serves the resource group)",
+    ),
+    Dependency(
+        "Provider",
+        "xpkg.upbound.io/upbound/provider-azure-network",
+        ">=v2.5.0",
+        "AKSCluster: the virtual network and node subnet",
+    ),
+    Dependency(
+        "Provider",
+        "xpkg.upbound.io/upbound/provider-vultr",
+        ">=v1.0.0",
+        "VultrCluster: the VKE cluster and its node pools",
+    ),
+    Dependency(
+        "Provider",
         "xpkg.upbound.io/upbound/provider-nebius",
         ">=v1.0.1",
-        "NebiusCluster: the mk8s cluster and its GPU node groups",
+        "NebiusCluster: the mk8s cluster, its node groups, network and cache filesystem",
     ),
 )
 

@@ -2,7 +2,7 @@
 
 * ``Existing``: a ClusterProviderConfig built from the kubeconfig Secret (and
   the optional cloud identity) in ``modelplane-system``.
-* ``GKE`` / ``EKS`` / ``Nebius``: the cloud composite (GKECluster, ...) in
+* ``GKE`` / ``EKS`` / ``AKS`` / ``Vultr`` / ``Nebius``: the cloud composite (GKECluster, ...) in
   ``modelplane-system``, its GPU pools built from each pool's class recipe plus
   a system pool; the ClusterProviderConfig once the cloud composite is ready
   and publishes its kubeconfig Secret.
@@ -255,7 +255,7 @@ def _backend(
             cluster_condition=condition(
                 CLUSTER_READY,
                 True,
-                "ExistingCluster",
+                "ClusterRunning",
                 f"reaching the cluster with the kubeconfig in Secret "
                 f"{SYSTEM_NAMESPACE}/{kubeconfig.name} (key {kubeconfig.key})",
             ),

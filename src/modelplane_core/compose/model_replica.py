@@ -73,8 +73,9 @@ from modelplane_core.compose.workloads.routing import (
 __all__ = ["PlannedObject", "compose", "plan", "replica_endpoint", "requirements"]
 
 REQUIRE_CLUSTER: Final = "cluster"
-ACCEPTED: Final = "Accepted"
-SERVING: Final = "Serving"
+# Condition types and reasons as the reference's v0.3.1 names them (the seeds name none).
+ACCEPTED: Final = "ModelAccepted"
+SERVING: Final = "ModelReady"
 ROUTE_KEY: Final = "route"
 SERVICE_KEY: Final = "service"
 POOL_KEY: Final = "pool"
@@ -390,14 +391,14 @@ def _conditions(observed: Observed[ModelReplica], replica: ModelReplica) -> tupl
             f"{', '.join(waiting_apply)}",
         )
     else:
-        accepted = condition(ACCEPTED, True, "Applied", f"all workloads applied on {cluster}")
+        accepted = condition(ACCEPTED, True, "Accepted", f"all workloads applied on {cluster}")
     if waiting_apply:
-        serving = condition(SERVING, False, "WaitingForWorkloads", "workloads not applied yet")
+        serving = condition(SERVING, False, "WaitingForModel", "workloads not applied yet")
     elif starting or picker_down:
         parts = [f"engine(s) {', '.join(starting)} not available"] if starting else []
         if picker_down:
             parts.append("the endpoint picker is not available")
-        serving = condition(SERVING, False, "Starting", "; ".join(parts))
+        serving = condition(SERVING, False, "ModelStarting", "; ".join(parts))
     else:
         serving = condition(SERVING, True, "Serving", f"every engine is available on {cluster}")
     return (accepted, serving)
@@ -419,7 +420,9 @@ def _hold(
         message,
         warn=warn,
         conditions=[
-            condition(SERVING, "Unknown", reason, "the replica's serving state is not known")
+            condition(
+                SERVING, "Unknown", "WaitingForModel", "the replica's serving state is not known"
+            )
         ],
         requirements=needed,
         ready_keys=[key for key, seen in observed.resources.items() if is_ready(seen)],

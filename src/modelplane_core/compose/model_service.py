@@ -336,7 +336,7 @@ def _routing_condition(seen: ObservedResource | None, accepted: bool, address: s
     if accepted:
         where = f" at {address}" if address else "; the gateway has no address yet"
         return condition(
-            ROUTING_READY, True, "RouteAccepted", f"the gateway serves the route{where}"
+            ROUTING_READY, True, "RouteConfigured", f"the gateway serves the route{where}"
         )
     if seen is None:
         return condition(ROUTING_READY, False, "Configuring", "the route is being created")

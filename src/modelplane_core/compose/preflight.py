@@ -18,10 +18,16 @@ from modelplane_core.api.documents import AnyObject, Unstructured, validate
 from modelplane_core.api.errors import FieldError, index_path, join_path
 from modelplane_core.api.inference_class import InferenceClass
 from modelplane_core.api.inference_cluster import InferenceCluster
-from modelplane_core.api.infrastructure import ServingStack
+from modelplane_core.api.infrastructure import (
+    AKSCluster,
+    NebiusCluster,
+    ServingStack,
+    VultrCluster,
+)
 from modelplane_core.api.model_deployment import DeviceSelector, ModelDeployment
 from modelplane_core.api.model_replica import ModelReplica
 from modelplane_core.api.model_routing import ModelEndpoint
+from modelplane_core.compose import aks_cluster, nebius_cluster, vultr_cluster
 from modelplane_core.compose.inference_cluster import spec_problems as cluster_spec_problems
 from modelplane_core.compose.platform.device_contract import class_problems
 from modelplane_core.compose.platform.pools import review_pools
@@ -61,6 +67,12 @@ def _composer_checks(obj: Any, classes: Mapping[str, InferenceClass]) -> Iterabl
         return _selector_problems(_deployment_selectors(obj))
     if isinstance(obj, ModelReplica):
         return _selector_problems(_replica_selectors(obj))
+    if isinstance(obj, AKSCluster):
+        return aks_cluster.composer_checks(obj)
+    if isinstance(obj, VultrCluster):
+        return vultr_cluster.composer_checks(obj)
+    if isinstance(obj, NebiusCluster):
+        return nebius_cluster.composer_checks(obj)
     if isinstance(obj, ModelEndpoint):
         address = parse_endpoint_url(obj.spec.url)
         return [FieldError("spec.url", address)] if isinstance(address, str) else []

@@ -27,9 +27,12 @@ from modelplane_core.api.meta import Condition
 from modelplane_core.api.model_cache import ModelCache
 from modelplane_core.api.model_deployment import ModelDeployment
 from modelplane_core.api.model_replica import ModelReplica
+from modelplane_core.compose.aks_cluster import STORAGE_CLASS as AKS_STORAGE_CLASS
 from modelplane_core.compose.eks_cluster import STORAGE_CLASS as EKS_STORAGE_CLASS
 from modelplane_core.compose.gke_cluster import STORAGE_CLASS as GKE_STORAGE_CLASS
+from modelplane_core.compose.nebius_cluster import STORAGE_CLASS as NEBIUS_STORAGE_CLASS
 from modelplane_core.compose.platform.pools import review_pools
+from modelplane_core.compose.vultr_cluster import STORAGE_CLASS as VULTR_STORAGE_CLASS
 from modelplane_core.scheduling import (
     CacheFootprint,
     FleetPass,
@@ -105,7 +108,13 @@ def _cache_storage(cluster: InferenceCluster) -> str | None:
     source = cluster.spec.cluster
     if source.source == "Existing" and source.existing is not None and source.existing.cache:
         return source.existing.cache.storage_class_name
-    return {"GKE": GKE_STORAGE_CLASS, "EKS": EKS_STORAGE_CLASS}.get(source.source)
+    return {
+        "GKE": GKE_STORAGE_CLASS,
+        "EKS": EKS_STORAGE_CLASS,
+        "AKS": AKS_STORAGE_CLASS,
+        "Nebius": NEBIUS_STORAGE_CLASS,
+        "Vultr": VULTR_STORAGE_CLASS,  # none: a VKE cluster stages no caches
+    }.get(source.source)
 
 
 def footprint(

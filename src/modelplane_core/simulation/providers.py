@@ -186,6 +186,10 @@ class Providers:
             if status is not None and status != stored.status:
                 changed |= store.set_status(key, status)
                 stored = store.get(key) or stored
+            connection = connection_details(key, stored)
+            if connection and connection != stored.connection:
+                changed |= store.set_connection(key, connection)
+                stored = store.get(key) or stored
             upcoming = min(
                 (t for t in self._milestones(store, key, stored) if t > now), default=math.inf
             )
@@ -339,6 +343,38 @@ class Providers:
             if hydrated is not None:
                 start = max(start, hydrated + self.timing.warm_start)
         return start
+
+
+def connection_details(key: ObjectKey, stored: Stored) -> Mapping[str, bytes]:
+    """What a provider writes to a ready managed resource's connection Secret.
+
+    A Release copies the fields its ``connectionDetails`` name (a stand-in value
+    each); any other managed resource with a connection Secret is taken for a
+    cluster and publishes a kubeconfig for its endpoint. Composers that
+    aggregate connection details (NebiusCluster's access) read these.
+    """
+    spec = stored.manifest.get("spec") or {}
+    if not isinstance(spec, Mapping) or "writeConnectionSecretToRef" not in spec:
+        return {}
+    if not _is_provider_managed(key[0]) or not any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in stored.status.get("conditions") or ()
+        if isinstance(c, Mapping)
+    ):
+        return {}
+    name = key[3]
+    if key[1] == "Release":
+        return {
+            str(detail["toConnectionSecretKey"]): f"simulated-{name}".encode()
+            for detail in spec.get("connectionDetails") or ()
+            if isinstance(detail, Mapping) and detail.get("toConnectionSecretKey")
+        }
+    kubeconfig = (
+        "apiVersion: v1\nkind: Config\ncurrent-context: simulated\n"
+        f"clusters:\n- name: simulated\n  cluster:\n    server: https://{_address(name)}\n"
+        "contexts:\n- name: simulated\n  context:\n    cluster: simulated\n"
+    )
+    return {"kubeconfig": kubeconfig.encode()}
 
 
 def _unreachable(stored: Stored) -> Mapping[str, Any]:

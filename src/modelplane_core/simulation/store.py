@@ -134,6 +134,13 @@ class Store:
             manifest["status"] = dict(status)
         return self.put(manifest, now=stored.created)
 
+    def set_connection(self, key: ObjectKey, connection: Mapping[str, bytes]) -> bool:
+        """Replace the connection details a provider published for an object; True when changed."""
+        stored = self._objects.get(key)
+        if stored is None:
+            return False
+        return self.put(stored.manifest, now=stored.created, connection=connection)
+
     def delete(self, key: ObjectKey) -> list[ObjectKey]:
         """Delete an object and, like Kubernetes garbage collection, everything it owns."""
         stored = self._objects.pop(key, None)

@@ -15,9 +15,10 @@ from typing import Any
 import yaml
 
 from modelplane_core import api
-from tests.support import shared_path
+from tests.support import REPO_ROOT, shared_path
 
 GPU = "gpu.nvidia.com"
+OWN_EXAMPLES = REPO_ROOT / "examples" / "infrastructure"
 
 
 def free_port() -> int:
@@ -35,7 +36,16 @@ def example(*parts: str) -> dict[str, Any]:
 
 
 def reference_example(cls: type[api.Resource]) -> dict[str, Any]:
-    """The reference-page example of ``cls`` (one per kind)."""
+    """The reference-page example of ``cls`` (one per kind).
+
+    Kinds the documentation has no page for (AKSCluster, VultrCluster) use the
+    project's own example under ``examples/infrastructure``, so their tests run
+    with or without ../shared.
+    """
+    own = OWN_EXAMPLES / f"{cls.kind_info.plural}.yaml"
+    if own.exists():
+        (doc,) = [d for d in yaml.safe_load_all(own.read_text()) if d]
+        return dict(doc)
     return example("reference", f"{cls.kind_info.plural}.yaml")
 
 

@@ -387,6 +387,9 @@ def test_the_configuration_metadata_declares_every_dependency(package: dict[str,
         "provider-gcp-container",
         "provider-aws-eks",
         "provider-nebius",
+        "provider-azure-containerservice",
+        "provider-azure-network",
+        "provider-vultr",
         "function-modelplane",
     ):
         assert required in packages, required

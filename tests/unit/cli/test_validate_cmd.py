@@ -152,6 +152,44 @@ def test_the_checks_composers_make_are_run_too(
     assert main(["validate", fine]) == 0
 
 
+CLOUD_CLUSTERS = """\
+apiVersion: infrastructure.modelplane.ai/v1alpha1
+kind: AKSCluster
+metadata: {name: aks, namespace: modelplane-system}
+spec:
+  location: westeurope
+  networking: {vnetCidr: 10.0.0.0/16, subnetCidr: 10.9.0.0/20}
+  nodePools:
+  - {name: system, role: System, vmSize: Standard_D4s_v5, nodeCount: 1, minNodeCount: 1,
+     maxNodeCount: 2}
+  - {name: a100, role: GPU, vmSize: Standard_NC24ads_A100_v4, nodeCount: 5, minNodeCount: 1,
+     maxNodeCount: 4, gpu: {acceleratorType: nvidia-a100}}
+---
+apiVersion: infrastructure.modelplane.ai/v1alpha1
+kind: VultrCluster
+metadata: {name: vke, namespace: modelplane-system}
+spec:
+  region: ewr
+  nodePools:
+  - {name: l40s, role: GPU, plan: vcg-l40s-16c-180g-48vram, nodeCount: 3, maxNodeCount: 2,
+     gpu: {acceleratorType: nvidia-l40s}}
+"""
+
+
+def test_the_cloud_composers_checks_are_run_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Networks and pool sizes the API accepts but a cloud composer would not build."""
+    path = write(tmp_path, "clusters.yaml", CLOUD_CLUSTERS)
+    assert main(["validate", path]) == 1
+    out = capsys.readouterr().out
+    assert "spec.networking.subnetCidr: 10.9.0.0/20 is not inside vnetCidr 10.0.0.0/16" in out
+    assert (
+        "spec.nodePools[1].nodeCount: 5 must lie between minNodeCount 1 and maxNodeCount 4" in out
+    )
+    assert "VultrCluster modelplane-system/vke: spec.nodePools[0].nodeCount: 3 exceeds" in out
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -20,7 +21,8 @@ from modelplane_core.simulation import (
 )
 from modelplane_core.simulation.control_plane import composites
 from modelplane_core.simulation.metrics import TABLES
-from tests.simulation_fixtures import deployment, model_cache, service, small_fleet
+from tests.simulation_fixtures import deployment, gpu_class, model_cache, service, small_fleet
+from tests.unit.compose.platform.fixtures import NEBIUS_PROVIDER_CONFIG
 
 
 def settled(*objects: object, **options: object) -> Simulation:
@@ -290,3 +292,56 @@ def test_the_built_in_tour_tells_the_seeds_story() -> None:
         ("ml-team/qwen-demo", "eks-us-west", True),
         ("ml-team/qwen-west", "eks-us-west", True),
     ]
+
+
+def nebius_fleet() -> list[dict[str, object]]:
+    h100 = gpu_class("h100", memory="81559Mi")
+    h100["spec"]["provisioning"] = {  # type: ignore[index]
+        "provider": "Nebius",
+        "nebius": {
+            "platform": "gpu-h100-sxm",
+            "preset": "1gpu-16vcpu-200gb",
+            "accelerator": {"type": "nvidia-h100", "count": 1},
+        },
+    }
+    return [
+        h100,
+        {
+            "apiVersion": "modelplane.ai/v1alpha1",
+            "kind": "InferenceCluster",
+            "metadata": {"name": "neb"},
+            "spec": {
+                "cluster": {"source": "Nebius", "nebius": {}},
+                "nodePools": [{"name": "h100", "className": "h100", "nodeCount": 1}],
+            },
+        },
+    ]
+
+
+def test_a_nebius_cluster_is_reached_with_the_token_its_providers_publish() -> None:
+    """The simulated providers publish connection details, so Nebius access is bootstrapped."""
+    simulation = Simulation([*nebius_fleet(), NEBIUS_PROVIDER_CONFIG])
+    simulation.run()
+    nebius = simulation.get("NebiusCluster", "neb", "modelplane-system")
+    assert isinstance(nebius, api.NebiusCluster)
+    conditions = {c.type: c for c in (nebius.status.conditions if nebius.status else None) or ()}
+    assert conditions["AccessReady"].reason == "TokenIssued"
+    (secret,) = [
+        stored.manifest
+        for key, stored in simulation.store.items()
+        if key[1] == "Secret" and stored.manifest["metadata"]["name"].startswith("neb-kubeconfig")
+    ]
+    kubeconfig = base64.b64decode(secret["data"]["kubeconfig"]).decode()
+    assert "token: simulated-" in kubeconfig
+    assert simulation.history[-1].clusters[0].ready
+
+
+def test_without_its_provider_config_a_nebius_cluster_says_why_and_is_not_ready() -> None:
+    simulation = Simulation(nebius_fleet())
+    simulation.run()
+    nebius = simulation.get("NebiusCluster", "neb", "modelplane-system")
+    assert isinstance(nebius, api.NebiusCluster)
+    conditions = {c.type: c for c in (nebius.status.conditions if nebius.status else None) or ()}
+    assert conditions["AccessReady"].reason == "InvalidCredentials"
+    assert conditions["Ready"].status == "False"
+    assert not simulation.history[-1].clusters[0].ready

@@ -149,6 +149,28 @@ COMPONENTS: Final[Mapping[str, Component]] = MappingProxyType(
             version="1.0.0",
             namespace="kube-system",
         ),
+        # --- AKS clusters -----------------------------------------------------------------
+        "networkOperator": HelmChart(
+            chart="network-operator",
+            repository="https://helm.ngc.nvidia.com/nvidia",
+            version="26.4.0",
+            namespace="network-operator",
+        ),
+        # --- Nebius clusters --------------------------------------------------------------
+        "csiMountedFsPath": HelmChart(
+            chart="csi-mounted-fs-path",
+            repository="oci://cr.eu-north1.nebius.cloud/mk8s/helm",
+            version="0.1.6",
+            namespace="kube-system",
+        ),
+        # A chart of plain manifests given as values: the Nebius cluster's access
+        # bootstrap (see platform/cluster_access.py) installs its ServiceAccount with it.
+        "rawManifests": HelmChart(
+            chart="raw",
+            repository="https://dysnix.github.io/charts",
+            version="v0.3.2",
+            namespace="kube-system",
+        ),
     }
 )
 

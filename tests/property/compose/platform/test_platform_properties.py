@@ -10,11 +10,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelplane_core import api
+from modelplane_core.api import infrastructure as infra
 from modelplane_core.api.codec import structure
-from modelplane_core.compose import inference_cluster, serving_stack
+from modelplane_core.compose import (
+    aks_cluster,
+    inference_cluster,
+    nebius_cluster,
+    serving_stack,
+    vultr_cluster,
+)
 from modelplane_core.compose.composition import Observed
+from modelplane_core.compose.platform.cluster_access import CREDENTIALS_KEY
 from modelplane_core.compose.platform.pools import publish_pools
 from tests.unit.compose.platform.fixtures import (
+    NEBIUS_PROVIDER_CONFIG,
     converge,
     inference_class,
     next_pass,
@@ -25,7 +34,14 @@ from tests.unit.compose.platform.fixtures import (
 
 CLASS_NAMES = ["l4", "h100", "a100", "gone"]
 POOL_NAMES = ["a", "b", "c", "d"]
-SOURCES = ["Existing", "GKE", "EKS"]
+SOURCES = ["Existing", "GKE", "EKS", "AKS", "Vultr", "Nebius"]
+# Zones a pool of each source names (GKE/EKS need them; AKS zones are "1".."3").
+ZONES: dict[str, tuple[str, ...]] = {
+    "GKE": ("us-west-2a",),
+    "EKS": ("us-west-2a",),
+    "AKS": ("1",),
+    "Existing": ("us-west-2a",),
+}
 BAD_KINDS = ["no-device-class", "bad-quantity", "bad-version", "duplicate-device"]
 
 quick = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -83,7 +99,7 @@ def fleets(
                     node_count=count,
                     # maxNodeCount is at least 1 when set (a valid pool's bound).
                     max_node_count=max(count + grow, 1) if grow is not None else None,
-                    zones=("us-west-2a",),
+                    zones=ZONES.get(source),
                 ),
                 st.sampled_from(POOL_NAMES),
                 st.sampled_from(CLASS_NAMES),
@@ -102,6 +118,9 @@ def fleets(
         if source == "GKE"
         else None,
         eks=api.EKSClusterSettings(region="us-west-2") if source == "EKS" else None,
+        aks=api.AKSClusterSettings(location="westeurope") if source == "AKS" else None,
+        vultr=api.VultrClusterSettings(region="ewr") if source == "Vultr" else None,
+        nebius=api.NebiusClusterSettings() if source == "Nebius" else None,
     )
     cluster = api.InferenceCluster(
         metadata=api.ObjectMeta(name="fleet-1"),
@@ -113,14 +132,18 @@ def fleets(
 def expected_pools(
     cluster: api.InferenceCluster, classes: list[api.InferenceClass], valid: set[str]
 ) -> list[tuple[str, int]]:
-    """The oracle: first pool of each name whose class exists and was built valid."""
+    """The oracle: first pool of each name whose class exists and was built valid
+    (and, on Vultr, that runs at least one node: a VKE pool cannot be empty)."""
     existing = {c.metadata.name for c in classes}
     seen: set[str] = set()
     published = []
+    vultr = cluster.spec.cluster.source == "Vultr"
     for pool in cluster.spec.node_pools or ():
         if pool.name in seen:
             continue
         seen.add(pool.name)
+        if vultr and pool.node_count == 0:
+            continue
         if pool.class_name in existing and pool.class_name in valid:
             published.append((pool.name, pool.node_count))
     return published
@@ -297,3 +320,163 @@ def test_a_deleted_or_rejected_class_never_unpublishes_a_pool(
     if any(class_of[name] in broken for name in before):
         assert any(e.reason == "PoolsHeld" and e.type == "Warning" for e in after.events)
         assert after.condition("PoolsPublished").reason == "PoolsHeld"  # type: ignore[union-attr]
+
+
+# --- the AKS, Vultr and Nebius cluster composers --------------------------------------------
+
+CLOUD_POOL_NAMES = ["system", "gpua", "gpub", "gpuc"]
+
+
+def _pools(draw: st.DrawFn, build: Any, low: int) -> tuple[Any, ...]:
+    """1-4 distinct pools (``system`` is the System one), each with random, sometimes
+    inconsistent bounds: ``build(name, role, nodeCount, minNodeCount, maxNodeCount)``."""
+    names = draw(st.lists(st.sampled_from(CLOUD_POOL_NAMES), min_size=1, max_size=4, unique=True))
+    pools = []
+    for name in names:
+        count = draw(st.integers(low, 4))
+        maximum = draw(st.one_of(st.none(), st.integers(max(low, 1), 6)))
+        minimum = draw(st.one_of(st.none(), st.integers(low, 4))) if maximum is not None else None
+        pools.append(build(name, "System" if name == "system" else "GPU", count, minimum, maximum))
+    return tuple(pools)
+
+
+@st.composite
+def aks_clusters(draw: st.DrawFn) -> infra.AKSCluster:
+    def pool(name: str, role: str, count: int, low: int | None, high: int | None) -> Any:
+        return infra.AKSNodePool(
+            name=name,
+            role=role,  # type: ignore[arg-type]
+            vm_size="Standard_D4s_v5" if role == "System" else "Standard_NC24ads_A100_v4",
+            node_count=count,
+            min_node_count=low if low is not None else 0,
+            max_node_count=high if high is not None else count,
+            zones=draw(st.sampled_from([None, ("1",), ("1", "2")])),
+            gpu=infra.AKSGpu(accelerator_type="nvidia-a100") if role == "GPU" else None,
+            fabric=draw(st.sampled_from(["None", "InfiniBand"])) if role == "GPU" else "None",
+        )
+
+    return infra.AKSCluster(
+        metadata=api.ObjectMeta(name="aks-1", namespace="modelplane-system"),
+        spec=infra.AKSClusterSpec(location="westeurope", node_pools=_pools(draw, pool, 0)),
+    )
+
+
+@st.composite
+def vultr_clusters(draw: st.DrawFn) -> infra.VultrCluster:
+    def pool(name: str, role: str, count: int, low: int | None, high: int | None) -> Any:
+        return infra.VultrNodePool(
+            name=name,
+            role=role,  # type: ignore[arg-type]
+            plan="vc2-6c-16gb" if role == "System" else "vcg-l40s-16c-180g-48vram",
+            node_count=count,
+            min_node_count=low,
+            max_node_count=high,
+            gpu=infra.VultrGpu(accelerator_type="nvidia-l40s") if role == "GPU" else None,
+        )
+
+    return infra.VultrCluster(
+        metadata=api.ObjectMeta(name="vke-1", namespace="modelplane-system"),
+        spec=infra.VultrClusterSpec(region="ewr", node_pools=_pools(draw, pool, 1)),
+    )
+
+
+@st.composite
+def nebius_clusters(draw: st.DrawFn) -> infra.NebiusCluster:
+    def pool(name: str, role: str, count: int, low: int | None, high: int | None) -> Any:
+        fabric = draw(st.sampled_from([None, "fabric-2", "fabric-3"])) if role == "GPU" else None
+        return infra.NebiusNodePool(
+            name=name,
+            role=role,  # type: ignore[arg-type]
+            platform="cpu-d3" if role == "System" else "gpu-h100-sxm",
+            preset="4vcpu-16gb" if role == "System" else "1gpu-16vcpu-200gb",
+            node_count=count,
+            min_node_count=low,
+            max_node_count=high,
+            gpu=infra.NebiusGpu(accelerator_type="nvidia-h100") if role == "GPU" else None,
+            fabric=infra.NebiusFabric(
+                type="InfiniBand", infiniband=infra.NebiusInfiniBand(fabric=fabric)
+            )
+            if fabric
+            else None,
+        )
+
+    return infra.NebiusCluster(
+        metadata=api.ObjectMeta(name="mk8s-1", namespace="modelplane-system"),
+        spec=infra.NebiusClusterSpec(node_pools=_pools(draw, pool, 0)),
+    )
+
+
+CLOUD_COMPOSERS: dict[str, tuple[Any, Any]] = {
+    "aks": (aks_clusters(), aks_cluster.compose),
+    "vultr": (vultr_clusters(), vultr_cluster.compose),
+    "nebius": (nebius_clusters(), nebius_cluster.compose),
+}
+
+
+def _cloud_inputs(composite: Any) -> Observed[Any]:
+    required = (
+        {CREDENTIALS_KEY: (NEBIUS_PROVIDER_CONFIG,)}
+        if isinstance(composite, infra.NebiusCluster)
+        else {}
+    )
+    return Observed(composite=composite, required=required)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(CLOUD_COMPOSERS)), st.data(), st.randoms(use_true_random=False))
+def test_cloud_clusters_compose_valid_resources_whatever_the_pools(
+    cloud: str, data: st.DataObject, rng: random.Random
+) -> None:
+    """Valid manifests on every pass; converged, everything is ready unless a pool is refused;
+    the same inputs in any order give the same output."""
+    strategy, compose = CLOUD_COMPOSERS[cloud]
+    composite = data.draw(strategy, label="composite")
+    inputs = _cloud_inputs(composite)
+    first = compose(inputs)
+    assert schema_problems(first) == []
+    observed, converged = converge(compose, inputs)
+    assert schema_problems(converged) == []
+    resources = list(observed.resources.items())
+    rng.shuffle(resources)
+    again = compose(attrs.evolve(observed, resources=dict(resources)))
+    assert again.to_dict() == converged.to_dict()
+    accepted = converged.condition("Accepted")
+    pools = converged.condition("NodePoolsReady")
+    assert accepted is not None
+    if accepted.status == "True" and pools is not None and pools.reason != "InvalidNodePool":
+        assert all(r.ready for r in converged.resources)
+        assert converged.ready is not False
+        assert pools.status == "True"
+    if accepted.status == "False":
+        assert converged.held
+        assert [e.type for e in converged.events] == ["Warning"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(CLOUD_COMPOSERS)), st.data())
+def test_cloud_clusters_only_remove_what_the_spec_removed(cloud: str, data: st.DataObject) -> None:
+    """Whatever the next spec is (valid or not), every running resource stays desired
+    unless it belongs to a pool the spec no longer names (or to a fabric no pool uses)."""
+    strategy, compose = CLOUD_COMPOSERS[cloud]
+    before = data.draw(strategy, label="before")
+    after = data.draw(strategy, label="after")
+    observed, _ = converge(compose, _cloud_inputs(before))
+    composition = compose(attrs.evolve(observed, composite=after))
+    kept = {r.key for r in composition.resources}
+    names = {p.name for p in after.spec.node_pools}
+    fabrics = {
+        p.fabric.infiniband.fabric
+        for p in after.spec.node_pools
+        if isinstance(p, infra.NebiusNodePool) and p.fabric and p.fabric.infiniband
+    }
+    for key in observed.resources:
+        pool = key.partition("-")[2] if key.startswith(("nodepool-", "nodegroup-")) else None
+        if pool is not None and pool not in names:
+            continue
+        if key.startswith("gpu-cluster-") and key.removeprefix("gpu-cluster-") not in fabrics:
+            continue
+        if key == "release-network-operator" and not any(
+            getattr(p, "fabric", None) == "InfiniBand" for p in after.spec.node_pools
+        ):
+            continue
+        assert key in kept, key

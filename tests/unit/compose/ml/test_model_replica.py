@@ -454,8 +454,8 @@ def observe_all(
 
 def test_a_fresh_replica_is_deploying_and_announces_itself() -> None:
     out = compose(replica())
-    assert out.condition("Accepted").status == "False"  # type: ignore[union-attr]
-    assert out.condition("Serving").status == "False"  # type: ignore[union-attr]
+    assert out.condition("ModelAccepted").status == "False"  # type: ignore[union-attr]
+    assert out.condition("ModelReady").status == "False"  # type: ignore[union-attr]
     assert [e.reason for e in out.events] == ["Composing"]
     assert all(r.ready is False for r in out.resources)
     assert out.requirements[0].match_name == "cluster-a"
@@ -464,8 +464,8 @@ def test_a_fresh_replica_is_deploying_and_announces_itself() -> None:
 def test_observed_ready_workloads_make_the_replica_serving() -> None:
     rep = replica()
     out = model_replica.compose(observe_all(rep))
-    assert out.condition("Accepted").reason == "Applied"  # type: ignore[union-attr]
-    assert out.condition("Serving").status == "True"  # type: ignore[union-attr]
+    assert out.condition("ModelAccepted").reason == "Accepted"  # type: ignore[union-attr]
+    assert out.condition("ModelReady").status == "True"  # type: ignore[union-attr]
     assert all(r.ready for r in out.resources)
     assert out.events == ()
 
@@ -473,9 +473,9 @@ def test_observed_ready_workloads_make_the_replica_serving() -> None:
 def test_applied_but_unavailable_workloads_are_starting() -> None:
     rep = replica(engine("a"), engine("b"))
     out = model_replica.compose(observe_all(rep, ready={"route", "service", "workload-a"}))
-    serving = out.condition("Serving")
+    serving = out.condition("ModelReady")
     assert serving is not None
-    assert serving.reason == "Starting"
+    assert serving.reason == "ModelStarting"
     assert "b" in (serving.message or "")
     assert "a," not in (serving.message or "")
     assert out.resource("workload-b").ready is False  # type: ignore[union-attr]
@@ -485,7 +485,7 @@ def test_prefill_decode_is_not_serving_until_its_picker_is_available() -> None:
     rep = pd_replica()
     everything = {r.key for r in compose(rep).resources}
     out = model_replica.compose(observe_all(rep, ready=everything - {"picker-deployment"}))
-    serving = out.condition("Serving")
+    serving = out.condition("ModelReady")
     assert serving is not None
     assert serving.status == "False"
     assert "picker" in (serving.message or "")
@@ -529,7 +529,7 @@ def test_waiting_states_hold_the_running_workloads(
     for resource in out.resources:
         assert inner(resource.manifest) == inner(live.resources[resource.key].manifest)
         assert resource.ready is True
-    accepted = out.condition("Accepted")
+    accepted = out.condition("ModelAccepted")
     assert accepted is not None
     assert accepted.reason == reason
     assert accepted.status == "False"
@@ -552,7 +552,7 @@ def test_an_invalid_spec_holds_and_warns() -> None:
     )
     assert out.held
     assert sorted(keys(out)) == sorted(live.resources)
-    assert out.condition("Accepted").reason == "InvalidSpec"  # type: ignore[union-attr]
+    assert out.condition("ModelAccepted").reason == "InvalidSpec"  # type: ignore[union-attr]
     assert [e.type for e in out.events] == ["Warning"]
 
 

@@ -21,7 +21,13 @@ GPU = "gpu.nvidia.com"
 
 # Cloud provider and MetalLB kinds have no CRD under ../shared/schemas, so they cannot be
 # validated against a schema; they are checked structurally instead (see structural_problems).
-UNSCHEMATIZED_GROUP_SUFFIXES = (".gcp.m.upbound.io", ".aws.m.upbound.io")
+UNSCHEMATIZED_GROUP_SUFFIXES = (
+    ".gcp.m.upbound.io",
+    ".aws.m.upbound.io",
+    "azure.m.upbound.io",
+    ".vultr.m.upbound.io",
+    ".nebius.m.upbound.io",
+)
 UNSCHEMATIZED_KINDS = {("metallb.io", "IPAddressPool"), ("metallb.io", "L2Advertisement")}
 # The required forProvider fields of each cloud kind we compose (from the providers' APIs).
 REQUIRED_FOR_PROVIDER: dict[str, tuple[str, ...]] = {
@@ -44,6 +50,33 @@ REQUIRED_FOR_PROVIDER: dict[str, tuple[str, ...]] = {
     "iam.aws/Policy": ("policy",),
     "efs.aws/FileSystem": ("region",),
     "efs.aws/MountTarget": ("region", "fileSystemIdSelector", "subnetIdRef"),
+    "azure.m/ResourceGroup": ("location",),
+    "network.azure/VirtualNetwork": ("location", "addressSpace", "resourceGroupNameSelector"),
+    "network.azure/Subnet": (
+        "addressPrefixes",
+        "resourceGroupNameSelector",
+        "virtualNetworkNameSelector",
+    ),
+    "containerservice.azure/KubernetesCluster": (
+        "location",
+        "dnsPrefix",
+        "identity",
+        "defaultNodePool",
+        "resourceGroupNameSelector",
+    ),
+    "containerservice.azure/KubernetesClusterNodePool": ("vmSize", "kubernetesClusterIdSelector"),
+    "vke.vultr/Kubernetes": ("label", "region", "version", "nodePools"),
+    "vke.vultr/KubernetesNodePool": ("label", "plan", "clusterIdSelector"),
+    "vpc.nebius/Network": ("name",),
+    "vpc.nebius/Subnet": ("name", "networkIdSelector"),
+    "mk8s.nebius/Cluster": ("name", "controlPlane"),
+    "mk8s.nebius/NodeGroup": ("name", "parentIdSelector", "template"),
+    "compute.nebius/GpuCluster": ("name", "infinibandFabric"),
+    "compute.nebius/Filesystem": ("name", "type"),
+}
+# Required fields a provider accepts in forProvider or, set only at creation, initProvider.
+REQUIRED_AT_CREATION: dict[str, tuple[str, ...]] = {
+    "vke.vultr/KubernetesNodePool": ("nodeQuantity",),
 }
 
 
@@ -97,6 +130,16 @@ def inference_class(
                 platform="gpu-h100-sxm", preset="1gpu-16vcpu-200gb", accelerator=accelerator
             ),
         )
+    elif provider == "AKS":
+        provisioning = api.Provisioning(
+            provider="AKS",
+            aks=api.AKSProvisioning(vm_size="Standard_NC4as_T4_v3", accelerator=accelerator),
+        )
+    elif provider == "Vultr":
+        provisioning = api.Provisioning(
+            provider="Vultr",
+            vultr=api.VultrProvisioning(plan="vcg-l40s-16c-180g-48vram", accelerator=accelerator),
+        )
     return api.InferenceClass(
         metadata=api.ObjectMeta(name=name),
         spec=api.InferenceClassSpec(
@@ -133,6 +176,8 @@ def provisioned_cluster(
         else None,
         eks=api.EKSClusterSettings(region="us-west-2") if source == "EKS" else None,
         nebius=api.NebiusClusterSettings() if source == "Nebius" else None,
+        aks=api.AKSClusterSettings(location="westeurope") if source == "AKS" else None,
+        vultr=api.VultrClusterSettings(region="ewr") if source == "Vultr" else None,
     )
     return api.InferenceCluster(
         metadata=api.ObjectMeta(name=name),
@@ -170,6 +215,17 @@ CLOUD_STATUS: dict[str, dict[str, Any]] = {
     "EKSCluster": {
         "secrets": [{"type": "Kubeconfig", "name": "c-kubeconfig-1a2b3", "key": "kubeconfig"}],
         "cache": {"storageClassName": "modelplane-rwx-efs"},
+    },
+    "AKSCluster": {
+        "secrets": [{"type": "Kubeconfig", "name": "c-kubeconfig-1a2b3", "key": "kubeconfig"}],
+        "cache": {"storageClassName": "modelplane-rwx-fs"},
+    },
+    "NebiusCluster": {
+        "secrets": [{"type": "Kubeconfig", "name": "c-kubeconfig-1a2b3", "key": "kubeconfig"}],
+        "cache": {"storageClassName": "modelplane-rwx-fs"},
+    },
+    "VultrCluster": {
+        "secrets": [{"type": "Kubeconfig", "name": "c-kubeconfig-1a2b3", "key": "kubeconfig"}],
     },
 }
 
@@ -218,8 +274,68 @@ def observe(
         status = status_for(resource.key, manifest)
         if status is not None:
             manifest["status"] = dict(status)
-        observed[resource.key] = ObservedResource(manifest=manifest)
+        observed[resource.key] = ObservedResource(
+            manifest=manifest, connection_details=provider_connection(manifest)
+        )
     return observed
+
+
+# The Nebius provider config a NebiusCluster is built with (and reaches its cluster as).
+NEBIUS_PROVIDER_CONFIG: dict[str, Any] = {
+    "apiVersion": "nebius.m.upbound.io/v1beta1",
+    "kind": "ClusterProviderConfig",
+    "metadata": {"name": "default"},
+    "spec": {
+        "identity": {"type": "ServiceAccount"},
+        "credentials": {
+            "source": "Secret",
+            "secretRef": {
+                "namespace": "crossplane-system",
+                "name": "nebius-credentials",
+                "key": "credentials.json",
+            },
+        },
+        "projectID": "project-e00example",
+    },
+}
+
+
+# What a cloud provider writes to a cluster's connection Secret: endpoint and CA (the
+# Nebius shape; other clouds add credentials, which no composer reads).
+CLUSTER_KUBECONFIG = b"""apiVersion: v1
+kind: Config
+clusters:
+- name: context
+  cluster:
+    server: https://203.0.113.10
+    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
+contexts:
+- name: context
+  context: {cluster: context, user: context}
+current-context: context
+users:
+- name: context
+  user: {}
+"""
+ACCESS_TOKEN = b"eyJhbGciOiJSUzI1NiJ9.modelplane-admin.signature"
+
+
+def provider_connection(manifest: Mapping[str, Any]) -> dict[str, bytes]:
+    """The connection details of a Ready managed resource that writes a connection Secret.
+
+    A Release publishes each field its ``connectionDetails`` name (the token
+    here); anything else is a cluster publishing its kubeconfig.
+    """
+    spec = manifest.get("spec") or {}
+    ready = any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (manifest.get("status") or {}).get("conditions") or ()
+    )
+    if not ready or "writeConnectionSecretToRef" not in spec:
+        return {}
+    if manifest.get("kind") == "Release":
+        return {d["toConnectionSecretKey"]: ACCESS_TOKEN for d in spec.get("connectionDetails", ())}
+    return {"kubeconfig": CLUSTER_KUBECONFIG}
 
 
 def next_pass(
@@ -278,11 +394,19 @@ def structural_problems(manifest: Mapping[str, Any]) -> list[str]:
         if not isinstance(ref, Mapping) or set(ref) != {"kind", "name"}:
             problems.append(f"{kind}: spec.providerConfigRef needs kind and name")
         family = ".".join(group.split(".")[:2])
+        policies = spec.get("managementPolicies")
         for field in REQUIRED_FOR_PROVIDER.get(f"{family}/{kind}", ()):
             if field not in for_provider:
                 problems.append(f"{kind}: spec.forProvider.{field} is required")
+        init = spec.get("initProvider") or {}
+        for field in REQUIRED_AT_CREATION.get(f"{family}/{kind}", ()):
+            if field not in for_provider and field not in init:
+                problems.append(f"{kind}: spec.forProvider.{field} (or initProvider) is required")
+        if init and (policies is None or "LateInitialize" in policies or "*" in policies):
+            # Late initialization would copy the creation-only fields into forProvider,
+            # and the provider would then fight whoever owns them (an autoscaler).
+            problems.append(f"{kind}: initProvider given, but LateInitialize is not excluded")
         problems.extend(f"{kind}: {p}" for p in _selector_problems(for_provider, "forProvider"))
-        policies = spec.get("managementPolicies")
         allowed = {"Observe", "Create", "Update", "Delete", "LateInitialize", "*"}
         if policies is not None and not set(policies) <= allowed:
             problems.append(f"{kind}: unknown management policies {policies}")

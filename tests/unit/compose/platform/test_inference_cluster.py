@@ -107,7 +107,7 @@ def test_existing_cluster_first_pass_composes_provider_config_and_stack() -> Non
     assert status["gpuPools"][0]["devices"] == api.to_dict(cls)["spec"]["devices"]
     assert "gateway" not in status
     assert "cache" not in status
-    assert condition_of(composition, "ClusterReady").reason == "ExistingCluster"
+    assert condition_of(composition, "ClusterReady").reason == "ClusterRunning"
     assert condition_of(composition, "BackendReady").reason == "Installing"
     assert condition_of(composition, "PoolsPublished").status == "True"
     assert [r.match_name for r in composition.requirements] == ["h100-8x-byo"]
