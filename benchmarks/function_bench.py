@@ -78,7 +78,7 @@ def served(obj: Any, version: int) -> dict[str, Any]:
 def requests(clusters: int) -> dict[str, fnv1.RunFunctionRequest]:
     fleet = synthetic.fleet(clusters=clusters, deployments=1)
     (deployment,) = fleet.deployments
-    composite = api.to_dict(deployment)
+    composite = served(deployment, 42)
     listed = [served(c, 100 + i) for i, c in enumerate(fleet.clusters)]
     caches = [served(c, 9000) for c in fleet.caches]
     placing = {REQUIRE_CLUSTERS: listed, REQUIRE_REPLICAS: [], REQUIRE_CACHE: caches}
