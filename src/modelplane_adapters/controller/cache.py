@@ -72,6 +72,8 @@ class ClusterCache:
         # owner uid -> resource key -> child keys (more than one only after a rename)
         self._children: dict[str, dict[str, set[ObjectKey]]] = {}
         self._watched: set[tuple[str, str]] = set()
+        # Kinds a reader asked for before they were listed (the controller's plans clear it).
+        self.unlisted_reads: set[tuple[str, str]] = set()
 
     # -- the engine's ClusterState -----------------------------------------------------
 
@@ -81,6 +83,7 @@ class ClusterCache:
     def of_kind(self, api_version: str, kind: str) -> Iterable[tuple[ObjectKey, Cached]]:
         with self._lock:
             if (api_version, kind) not in self._watched:
+                self.unlisted_reads.add((api_version, kind))
                 raise NotWatched(f"{api_version} {kind} is not watched yet")
             found = self._by_kind.get((api_version, kind), {})
             return sorted(found.items())

@@ -10,8 +10,14 @@ Safety, in order of importance:
 
 - nothing is reconciled before every watched kind has been listed once (a
   composer must never mistake "not listed yet" for "none exist");
-- a kind a composer requires that is not watched yet is watched first, and the
-  plan made without it is dropped, never executed;
+- a kind a composer requires that is not listed yet (not watched, or its
+  watch just started) is listed first, and the plan made without it is
+  dropped, never executed;
+- every kind is watched in every namespace, even with ``--namespace``, which
+  only limits the composites reconciled: composers read across namespaces
+  (the node ledger counts every ModelReplica of the fleet; an InferenceCluster
+  composes into ``modelplane-system``), and a ledger missing another
+  namespace's replicas would overcommit the fleet;
 - a failed write is retried with exponential backoff; a periodic resync
   reconciles everything again, so a lost event only delays;
 - with leader election, workers run only while the Lease is held; losing it
@@ -48,7 +54,7 @@ LEASE_NAMESPACE: Final = "modelplane-system"
 
 @attrs.frozen(kw_only=True)
 class Options:
-    namespace: str = ""  # namespaced kinds are watched here only ("" = every namespace)
+    namespace: str = ""  # namespaced composites are reconciled here only ("" = every namespace)
     workers: int = 1
     resync: float = RESYNC_SECONDS
     leader_elect: bool = False
@@ -74,6 +80,8 @@ class Controller:
         self.informers: dict[Kind, Informer] = {}
         self.unserved: set[Kind] = set()
         self.stop = threading.Event()
+        # Set once every kind is listed, the Lease held (if asked) and the workers run.
+        self.started = threading.Event()
         self.elector: LeaderElector | None = None
         self._plan_lock = threading.Lock()
         self._informer_lock = threading.Lock()
@@ -99,12 +107,7 @@ class Controller:
                 raise
             self.unserved.discard(kind)
             informer = Informer(
-                self.kube,
-                info,
-                self.cache,
-                self.notify,
-                namespace=self.options.namespace,
-                watch_seconds=self.options.watch_seconds,
+                self.kube, info, self.cache, self.notify, watch_seconds=self.options.watch_seconds
             )
             self.informers[kind] = informer
             informer.start()
@@ -117,18 +120,27 @@ class Controller:
         with self._plan_lock:
             dirty = self.engine.affected(changes)
         for key in dirty:
-            self.queue.add(key)
+            if self.in_scope(key):
+                self.queue.add(key)
+
+    def in_scope(self, key: ObjectKey) -> bool:
+        """A composite this controller reconciles: cluster-scoped, or in ``--namespace``."""
+        return not self.options.namespace or not key[2] or key[2] == self.options.namespace
 
     # -- reconciling ------------------------------------------------------------------
 
     def process(self, key: ObjectKey) -> str:
         """One reconcile of ``key``: plan, watch what is missing, write. Returns the result."""
         with self._plan_lock:
+            self.cache.unlisted_reads.clear()
             plan = self.engine.plan(key)
-            missing = self.engine.watched_kinds() - set(self.informers)
-        missing -= self.unserved
-        if missing:
-            for kind in sorted(missing):
+            required = self.engine.watched_kinds()
+            unlisted = set(self.cache.unlisted_reads)
+        # What the plan read before it was listed, and what the next one will read.
+        unlisted |= {kind for kind in required if not self.cache.watching(*kind)}
+        unlisted -= self.unserved
+        if unlisted:
+            for kind in sorted(unlisted):
                 informer = self.watch(kind)
                 if informer is not None:
                     informer.synced.wait(SYNC_TIMEOUT)
@@ -191,7 +203,8 @@ class Controller:
     def resync(self) -> None:
         """Queue every composite (the periodic safety net for anything a watch missed)."""
         for key in composites(self.cache.keys()):
-            self.queue.add(key)
+            if self.in_scope(key):
+                self.queue.add(key)
 
     # -- running ----------------------------------------------------------------------
 
@@ -252,6 +265,7 @@ class Controller:
             ]
             for worker in self._workers:
                 worker.start()
+            self.started.set()
             next_resync = time.monotonic() + self.options.resync
             while not self.stop.wait(0.1):
                 if self.elector is not None and self.elector.lost.is_set():

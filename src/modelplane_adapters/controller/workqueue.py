@@ -129,3 +129,9 @@ class WorkQueue(Generic[K]):
         """Nothing queued, nothing being processed (delayed keys may still wait)."""
         with self._cond:
             return not self._queue and not self._processing and not self._dirty
+
+    @property
+    def drained(self) -> bool:
+        """Idle, and no delayed key waiting either (a retry, a requeue)."""
+        with self._cond:
+            return not (self._queue or self._processing or self._dirty or self._waiting)
