@@ -119,7 +119,8 @@ class Informer:
                 continue
             item = {"apiVersion": self.info.api_version, "kind": self.info.kind, **obj}
             if kind == "DELETED":
-                changes = self.cache.remove(key_of(item))
+                uid = str((obj.get("metadata") or {}).get("uid") or "")
+                changes = self.cache.remove(key_of(item), uid)
             else:
                 changes = self.cache.upsert(item)
             if changes:

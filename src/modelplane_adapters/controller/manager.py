@@ -31,7 +31,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -43,7 +43,15 @@ from modelplane_adapters.controller.leader import LeaderElector
 from modelplane_adapters.controller.observability import Endpoints, Metrics
 from modelplane_adapters.controller.workqueue import WorkQueue
 from modelplane_adapters.controller.writer import KubeWriter
-from modelplane_core.reconcile import Engine, ObjectKey, composites, describe, execute, key_of
+from modelplane_core.reconcile import (
+    Engine,
+    ObjectKey,
+    Plan,
+    composites,
+    describe,
+    execute,
+    key_of,
+)
 
 LOG = logging.getLogger("modelplane.controller")
 RESYNC_SECONDS: Final = 300.0
@@ -135,10 +143,17 @@ class Controller:
             self.cache.unlisted_reads.clear()
             plan = self.engine.plan(key)
             required = self.engine.watched_kinds()
+            # What the plan read before it was listed, and what the next one will read.
             unlisted = set(self.cache.unlisted_reads)
-        # What the plan read before it was listed, and what the next one will read.
-        unlisted |= {kind for kind in required if not self.cache.watching(*kind)}
-        unlisted -= self.unserved
+            unlisted |= {kind for kind in required if not self.cache.watching(*kind)}
+            unlisted -= self.unserved
+            if not unlisted and plan is not None and self._changes_what_others_read(plan):
+                # The next plan must read these writes: a ModelDeployment's new replicas
+                # are the next one's node ledger, and a ledger missing them overcommits a
+                # pool for good (replicas are retained where they are). kube-scheduler
+                # "assumes" a pod bound before the next cycle for the same reason.
+                self._write(key, plan)
+                return "success"
         if unlisted:
             for kind in sorted(unlisted):
                 informer = self.watch(kind)
@@ -148,6 +163,25 @@ class Controller:
             return "requeue"
         if plan is None:
             return "gone"
+        self._write(key, plan)
+        return "success"
+
+    def _changes_what_others_read(self, plan: Plan) -> bool:
+        """The plan creates, deletes or changes (spec, labels) an object of a required kind."""
+        required = self.engine.watched_kinds()
+        for manifest, _owner in plan.applies:
+            child = key_of(manifest)
+            if child[:2] not in required:
+                continue
+            cached = self.cache.get(child)
+            if cached is None or any(
+                _part(manifest, path) != _part(cached.manifest, path)
+                for path in (("spec",), ("metadata", "labels"))
+            ):
+                return True
+        return any(child[:2] in required for child in plan.deletes)
+
+    def _write(self, key: ObjectKey, plan: Plan) -> None:
         deleting = bool((plan.read.manifest.get("metadata") or {}).get("deletionTimestamp"))
         if plan.applies and not deleting:
             self.writer.ensure_finalizer(key, plan.read)
@@ -157,7 +191,6 @@ class Controller:
             if kind not in self.informers:
                 LOG.warning("%s %s is composed but was not in the watch table; watching it", *kind)
                 self.watch(kind)
-        return "success"
 
     def reconcile(self, key: ObjectKey) -> None:
         started = time.perf_counter()
@@ -291,3 +324,10 @@ class Controller:
         for endpoint in self._endpoints:
             endpoint.stop()
         self._endpoints.clear()
+
+
+def _part(manifest: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = manifest
+    for field in path:
+        value = value.get(field) if isinstance(value, Mapping) else None
+    return value or None

@@ -116,14 +116,14 @@ class KubeWriter:
             answer = self.kube.request("DELETE", self._path(key), body=options)
         except ApiError as exc:
             if exc.not_found:
-                self.cache.remove(key)
+                self.cache.deleted(key)
                 return False
             raise
         self.writes += 1
         if isinstance(answer, Mapping) and (answer.get("metadata") or {}).get("deletionTimestamp"):
             self._store(answer)
         else:
-            self.cache.remove(key)
+            self.cache.deleted(key)
         return True
 
     # -- the composite ------------------------------------------------------------------

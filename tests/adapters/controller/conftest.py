@@ -112,11 +112,12 @@ def converged(server: ApiServer, controller: Controller) -> bool:
     return controller.queue.drained and server.version == version
 
 
-def settled(server: ApiServer, run: Running, timeout: float = 60.0) -> None:
+def settled(server: ApiServer, run: Running | Controller, timeout: float = 60.0) -> None:
     """Wait until the controller has nothing left to do."""
+    controller = run.controller if isinstance(run, Running) else run
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if converged(server, run.controller):
+        if converged(server, controller):
             return
         time.sleep(0.02)
     raise AssertionError("the controller did not settle")
