@@ -77,13 +77,14 @@ EXAMPLES = settings(
 
 
 @contextmanager
-def api_twin() -> Iterator[ApiTwin]:
+def api_twin(**options: Any) -> Iterator[ApiTwin]:
     """A fresh API server with every CRD, a running controller, the simulated providers."""
     with ApiServer() as server:
         for crd in crds():
             server.put(crd)
         serve_composed(server)
-        controller = Controller(kube_for(server), Options(workers=2, resync=300.0))
+        chosen = {"workers": 2, "resync": 300.0, **options}
+        controller = Controller(kube_for(server), Options(**chosen))
         run = Running(controller)
         try:
             yield ApiTwin(server, controller, kube_for(server))
