@@ -133,7 +133,10 @@ class ApiServer:
         self._events: dict[Resource, tuple[list[int], list[tuple[str, dict[str, Any]]]]] = {}
         self.oldest = 0  # events up to this version are no longer retained
         self.version = 0
-        self.lock = threading.Condition()
+        self._mutex = threading.RLock()
+        self.lock = threading.Condition(self._mutex)
+        # One condition per resource on the same lock: a write wakes its own kind's watches.
+        self._watchers: dict[Resource, threading.Condition] = {}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
         self._drop = 0
@@ -173,12 +176,23 @@ class ApiServer:
             self.history.clear()
             self._events.clear()
             self.oldest = self.version
-            self.lock.notify_all()
+            self._wake_all()
 
     def drop_watches(self) -> None:
         with self.lock:
             self._drop += 1
-            self.lock.notify_all()
+            self._wake_all()
+
+    def _watched(self, resource: Resource) -> threading.Condition:
+        found = self._watchers.get(resource)
+        if found is None:
+            found = self._watchers[resource] = threading.Condition(self._mutex)
+        return found
+
+    def _wake_all(self) -> None:
+        self.lock.notify_all()
+        for condition in self._watchers.values():
+            condition.notify_all()
 
     def find(self, api_version: str, kind: str) -> Resource:
         for resource in self.resources.values():
@@ -257,7 +271,7 @@ class ApiServer:
             self.oldest = dropped[0]
             versions, events = self._events[dropped[1]]
             del versions[0], events[0]
-        self.lock.notify_all()
+        self._watched(resource).notify_all()
 
     def _bump(self, obj: dict[str, Any]) -> None:
         self.version += 1
@@ -671,31 +685,34 @@ class ApiServer:
         yield from initial
         while True:
             with self.lock:
-                if since < self.oldest:
-                    yield {
-                        "type": "ERROR",
-                        "object": ApiError(
-                            410, "Expired", f"too old resource version: {since} ({self.oldest})"
-                        ).status(),
-                    }
-                    return
-                versions, events = self._events.get(resource, ([], []))
-                first = bisect.bisect_right(versions, since)
-                pending = [
-                    (v, t, o)
-                    for v, (t, o) in zip(versions[first:], events[first:], strict=True)
-                    if not namespace or o["metadata"].get("namespace") == namespace
-                ]
-                if not pending:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or self._drop != drop:
-                        return
-                    self.lock.wait(min(remaining, 0.5))
-                    continue
+                expired = since < self.oldest
+                if expired:
+                    gone = ApiError(
+                        410, "Expired", f"too old resource version: {since} ({self.oldest})"
+                    )
+                    pending = []
+                else:
+                    versions, events = self._events.get(resource, ([], []))
+                    first = bisect.bisect_right(versions, since)
+                    pending = [
+                        (v, t, o)
+                        for v, (t, o) in zip(versions[first:], events[first:], strict=True)
+                        if not namespace or o["metadata"].get("namespace") == namespace
+                    ]
+                    if not pending:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0 or self._drop != drop:
+                            return
+                        self._watched(resource).wait(min(remaining, 0.5))
+                        continue
+            if expired:
+                yield {"type": "ERROR", "object": gone.status()}
+                return
             for version, type_, obj in pending:
                 since = version
                 if selector(obj):
-                    yield {"type": type_, "object": copy.deepcopy(obj)}
+                    # Events are stored copies, only ever serialized: no copy per watch.
+                    yield {"type": type_, "object": obj}
 
     def _groups(self) -> dict[str, Any]:
         versions: dict[str, list[str]] = {}
@@ -782,7 +799,7 @@ def _content(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _IDENTITY = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace")}
-_SERVER = {
+SERVER_FIELDS = {
     "uid",
     "resourceVersion",
     "generation",
@@ -799,7 +816,7 @@ def _leaves(obj: Any, prefix: Path = ()) -> dict[Path, Any]:
         return out
     for key, value in obj.items():
         path = (*prefix, key)
-        if path in _IDENTITY or (prefix == ("metadata",) and key in _SERVER):
+        if path in _IDENTITY or (prefix == ("metadata",) and key in SERVER_FIELDS):
             continue
         if isinstance(value, Mapping) and value:
             out |= _leaves(value, path)

@@ -16,6 +16,7 @@ bookkeeping); what is left must be equal.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -27,7 +28,7 @@ from modelplane_core.reconcile import ObjectKey, Owner, key_of
 from modelplane_core.simulation import Simulation, Timing
 from modelplane_core.simulation.providers import Providers
 from modelplane_core.simulation.store import Store
-from tests.adapters.controller.apiserver import ApiServer
+from tests.adapters.controller.apiserver import SERVER_FIELDS, ApiServer
 from tests.adapters.controller.conftest import settled
 
 # Everything is up the moment it exists: both backends reach the end state without
@@ -46,18 +47,7 @@ INSTANT: Final = Timing(
 PROVIDER: Final = "simulated-provider"
 USER: Final = "kubectl"
 # The API server's own bookkeeping, and what only the controller writes.
-SERVER_METADATA: Final = frozenset(
-    {
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "managedFields",
-        "finalizers",
-        "ownerReferences",
-    }
-)
+SERVER_METADATA: Final = frozenset({*SERVER_FIELDS, "finalizers", "ownerReferences"})
 NOT_COMPARED: Final = frozenset({"Event", "Lease", "CustomResourceDefinition"})
 
 Record = tuple[dict[str, Any], tuple[ObjectKey, str] | None]  # (manifest, owner)
@@ -116,9 +106,13 @@ class ProviderBridge:
         self.server = server
         self.unreachable: set[str] = set()
         self.writes = 0
+        self.rounds = 0
+        self.seconds = 0.0  # spent mirroring, settling and writing (benchmarks report it)
 
     def provide(self) -> bool:
         """Write every status a provider would report now; True when any changed."""
+        started = time.perf_counter()
+        self.rounds += 1
         with self.server.lock:
             objects = [copy.deepcopy(o) for o in self.server.objects.values()]
         store = mirror(objects)
@@ -132,6 +126,7 @@ class ProviderBridge:
                 self.server.write_status(key, stored.status, PROVIDER)
                 self.writes += 1
                 changed = True
+        self.seconds += time.perf_counter() - started
         return changed
 
 
@@ -144,13 +139,17 @@ class ApiTwin:
 
     def follow(self, simulation: Simulation) -> None:
         """Make the user's objects what they are in ``simulation``, then converge."""
+        self.write(simulation)
+        self.converge()
+
+    def write(self, simulation: Simulation) -> None:
+        """The user's writes (and the outages) that make the API side match ``simulation``."""
         wanted = user_objects(simulation.store)
         for key, manifest in sorted(wanted.items()):
             self._apply(key, manifest)
         for key in sorted(self._user_keys() - set(wanted)):
             self._delete(key)
         self.providers.unreachable = set(simulation.providers.unreachable)
-        self.converge()
 
     def converge(self, rounds: int = 60) -> None:
         """Reconcile and report status until neither the controller nor a provider writes."""

@@ -24,6 +24,7 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from modelplane_adapters.controller.cache import ClusterCache
+from modelplane_adapters.crossplane.function import run_function
 from modelplane_adapters.crossplane.render import RenderInputs, render
 from modelplane_adapters.crossplane.structs import from_struct
 from modelplane_adapters.crossplane.translate import build_request
@@ -226,8 +227,6 @@ def test_crossplanes_handshake_stabilizes_when_a_settled_deployment_scales_up() 
     "InferenceCluster (spec.crossplane.compositionRef) is unreadable to a ModelDeployment",
 )
 def test_the_function_reads_required_composites_as_crossplane_v2_sends_them() -> None:
-    from modelplane_adapters.crossplane.function import run_function
-
     simulation = Simulation(small_fleet())
     simulation.run()
     clusters = []
