@@ -4,7 +4,9 @@ The engine (:mod:`modelplane_core.reconcile`) is the simulator's; here its
 state is the informer cache and its writer the Kubernetes API. A reconcile
 plans under one lock (composers are CPU-bound Python: more threads would not
 compose faster, and the engine's memos stay single-threaded) and writes
-outside it, so ``--workers`` overlap API round trips.
+outside it, so ``--workers`` overlap API round trips; only a plan that
+changes what other composites read (a deployment's replicas: the node
+ledger) is written before the lock is released.
 
 Safety, in order of importance:
 
