@@ -261,13 +261,15 @@ class Engine:
         """Call the composer until what it asks for is what it was given, as Crossplane does.
 
         Crossplane calls again while the requirements change. Here a composer
-        that asks for less than it was just given (a settled ModelDeployment
-        narrowing from every replica to its own, in the very call that placed
-        its new replicas) is done too: it composed from at least everything
-        it asks for, and calling it with less can only lose what it saw, so
-        the narrower requirements start the next reconcile instead.
-        Otherwise such a composer would alternate between composing with the
-        wide set and holding with the narrow one until the rounds ran out.
+        that composed (did not hold) and asks for less than it was just given
+        (a settled ModelDeployment narrowing from every replica to its own, in
+        the very call that placed its new replicas) is done too: it composed
+        from at least everything it asks for, and calling it with less can only
+        lose what it saw, so the narrower requirements start the next reconcile
+        instead. Otherwise such a composer would alternate between composing
+        with the wide set and holding with the narrow one until the rounds ran
+        out. A composer that holds is called again until its requirements are
+        exactly what it was given, as Crossplane does.
         """
         compose = composer_for(key[1])
         composition = None
@@ -277,9 +279,10 @@ class Engine:
             self.composer_calls += 1
             composition = call_composer(compose, observed, self.cache)
             wanted = tuple(sorted(composition.requirements, key=lambda r: r.key))
-            if wanted != tuple(sorted(given, key=lambda r: r.key)):
-                self._watch(key, wanted)
-            if all(any(_covers(g, w) for g in given) for w in wanted):
+            if wanted == tuple(sorted(given, key=lambda r: r.key)):
+                break
+            self._watch(key, wanted)
+            if not composition.held and all(any(_covers(g, w) for g in given) for w in wanted):
                 break
         assert composition is not None
         return composition

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from modelplane_core.compose import Requirement
 from modelplane_core.compose.model_deployment import (
     REQUIRE_CLUSTERS,
     REQUIRE_OWN_REPLICAS,
@@ -9,6 +14,7 @@ from modelplane_core.compose.model_deployment import (
     SCHEDULED,
 )
 from modelplane_core.reconcile import MAX_REQUIREMENT_ROUNDS, Engine
+from modelplane_core.reconcile.engine import _covers
 from modelplane_core.simulation import Scale, Simulation
 from modelplane_core.simulation.events import merge_patch
 from tests.simulation_fixtures import deployment, small_fleet
@@ -91,3 +97,35 @@ def test_a_deployment_placing_for_the_first_time_keeps_the_fleet() -> None:
     assert scheduled(plan.composition) == ("True", "AllReplicasScheduled")
     # Nothing observed yet: the fleet stays required until its replicas exist.
     assert requirement_keys(engine) == [REQUIRE_CLUSTERS, REQUIRE_REPLICAS]
+
+
+def replicas_requirement(**selector: Any) -> Requirement:
+    return Requirement(
+        key="r", api_version="modelplane.ai/v1alpha1", kind="ModelReplica", **selector
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "wanted", "covered"),
+    [
+        ({"match_labels": {}}, {"match_labels": {"d": "a"}, "namespace": "n"}, True),
+        ({"match_labels": {"d": "a"}}, {"match_labels": {"d": "a", "x": "y"}}, True),
+        ({"match_labels": {"d": "a"}}, {"match_labels": {"d": "b"}}, False),
+        ({"match_labels": {"d": "a"}, "namespace": "n"}, {"match_labels": {"d": "a"}}, False),
+        ({"match_labels": {}}, {"match_name": "x"}, True),
+        ({"match_labels": {"d": "a"}}, {"match_name": "x"}, False),
+        ({"match_name": "x"}, {"match_name": "x"}, True),
+        ({"match_name": "x"}, {"match_labels": {}}, False),
+    ],
+)
+def test_what_a_requirement_covers(
+    given: dict[str, Any], wanted: dict[str, Any], covered: bool
+) -> None:
+    assert _covers(replicas_requirement(**given), replicas_requirement(**wanted)) is covered
+
+
+def test_another_kind_is_never_covered() -> None:
+    clusters = Requirement(
+        key="c", api_version="modelplane.ai/v1alpha1", kind="InferenceCluster", match_labels={}
+    )
+    assert not _covers(clusters, replicas_requirement(match_labels={}))
