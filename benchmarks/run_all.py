@@ -11,7 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ("cel_bench.py", "schedule_bench.py", "function_bench.py", "simulate_bench.py")
+BENCHMARKS = (
+    "cel_bench.py",
+    "schedule_bench.py",
+    "function_bench.py",
+    "simulate_bench.py",
+    "controller_bench.py",
+)
 
 
 def main() -> int:

@@ -46,7 +46,8 @@ def register(subparsers: Any) -> None:
     run.add_argument(
         "--namespace",
         default="",
-        help="watch namespaced kinds in this namespace only (default: every namespace)",
+        help="reconcile namespaced composites in this namespace only; everything is still "
+        "watched cluster-wide, as composers read across namespaces (default: every namespace)",
     )
     run.add_argument(
         "--leader-elect",

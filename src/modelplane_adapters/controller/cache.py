@@ -4,8 +4,10 @@ This is the Kubernetes backend of the engine's :class:`~modelplane_core.reconcil
 filled by the informers (:mod:`.informer`) and by the answers to our own writes
 (so a reconcile reads what it just wrote). Objects are kept as wire dicts
 without ``metadata.managedFields`` (the bulk of a large object, read by no one
-here) and without ``status.observedGeneration`` (our bookkeeping, kept aside so
-composites decode into their API types exactly as the function adapter's do).
+here) and without our bookkeeping, kept aside: ``status.observedGeneration``,
+and the owner label and resource-key annotation below. Composers read objects
+exactly as the simulator's store holds them; a ModelReplica's labels, say, go
+onto its pods, and the controller's own must not.
 
 Ownership is read from what the writer puts on every composed object: the
 label :data:`OWNER_UID` (the composite's uid) and the annotation
@@ -40,24 +42,39 @@ class Cached:
     owner: Owner | None = None
     connection: Mapping[str, bytes] = attrs.field(factory=dict)
     observed_generation: int | None = None
+    parent_uid: str = ""  # the OWNER_UID label, taken off the manifest
+    resource: str = ""  # the RESOURCE_KEY annotation, likewise
 
     @property
     def uid(self) -> str:
         return str((self.manifest.get("metadata") or {}).get("uid") or "")
 
 
-def ingest(raw: Mapping[str, Any]) -> tuple[dict[str, Any], int | None]:
-    """A wire object as cached: without managedFields and status.observedGeneration."""
+def ingest(raw: Mapping[str, Any]) -> Cached:
+    """A wire object as cached: our bookkeeping and managedFields taken off (owner unset)."""
     manifest = dict(raw)
-    metadata = manifest.get("metadata")
-    if isinstance(metadata, Mapping) and "managedFields" in metadata:
-        manifest["metadata"] = {k: v for k, v in metadata.items() if k != "managedFields"}
+    metadata = dict(manifest.get("metadata") or {})
+    metadata.pop("managedFields", None)
+    labels = dict(metadata.get("labels") or {})
+    annotations = dict(metadata.get("annotations") or {})
+    parent, resource = str(labels.pop(OWNER_UID, "")), str(annotations.pop(RESOURCE_KEY, ""))
+    for field, kept in (("labels", labels), ("annotations", annotations)):
+        if kept:
+            metadata[field] = kept
+        else:
+            metadata.pop(field, None)
+    manifest["metadata"] = metadata
     observed = None
     status = manifest.get("status")
     if isinstance(status, Mapping) and "observedGeneration" in status:
         observed = status.get("observedGeneration")
         manifest["status"] = {k: v for k, v in status.items() if k != "observedGeneration"}
-    return manifest, observed if isinstance(observed, int) else None
+    return Cached(
+        manifest=manifest,
+        observed_generation=observed if isinstance(observed, int) else None,
+        parent_uid=parent,
+        resource=resource,
+    )
 
 
 class ClusterCache:
@@ -72,6 +89,10 @@ class ClusterCache:
         # owner uid -> resource key -> child keys (more than one only after a rename)
         self._children: dict[str, dict[str, set[ObjectKey]]] = {}
         self._watched: set[tuple[str, str]] = set()
+        # Objects our own deletes took out, with their owner, until their watch event comes.
+        self._deleted: dict[ObjectKey, ObjectKey | None] = {}
+        # Kinds a reader asked for before they were listed (the controller's plans clear it).
+        self.unlisted_reads: set[tuple[str, str]] = set()
 
     # -- the engine's ClusterState -----------------------------------------------------
 
@@ -81,6 +102,7 @@ class ClusterCache:
     def of_kind(self, api_version: str, kind: str) -> Iterable[tuple[ObjectKey, Cached]]:
         with self._lock:
             if (api_version, kind) not in self._watched:
+                self.unlisted_reads.add((api_version, kind))
                 raise NotWatched(f"{api_version} {kind} is not watched yet")
             found = self._by_kind.get((api_version, kind), {})
             return sorted(found.items())
@@ -119,38 +141,62 @@ class ClusterCache:
 
     def upsert(self, raw: Mapping[str, Any]) -> dict[ObjectKey, ObjectKey | None]:
         """Store an object as read; the change, as the engine's ``affected`` wants it."""
-        manifest, observed = ingest(raw)
-        key = key_of(manifest)
+        read = ingest(raw)
+        key = key_of(read.manifest)
         with self._lock:
             before = self._objects.get(key)
-            owner = self._owner_of(manifest)
-            stored = Cached(manifest=manifest, owner=owner, observed_generation=observed)
+            owner = self._owner_of(read)
+            stored = attrs.evolve(read, owner=owner)
             if before is not None:
                 self._unindex(key, before)
             self._objects[key] = stored
             self._by_kind.setdefault(key[:2], {})[key] = stored
             self._bump(key)
+            self._deleted.pop(key, None)  # a new object took the name: its news is this
             uid = stored.uid
             if uid:
                 self._uids[uid] = key
-            parent = _parent_uid(manifest)
-            if parent:
-                resource = _resource_key(manifest)
-                self._children.setdefault(parent, {}).setdefault(resource, set()).add(key)
+            if stored.parent_uid:
+                by_resource = self._children.setdefault(stored.parent_uid, {})
+                by_resource.setdefault(stored.resource, set()).add(key)
             changes = {key: owner.composite if owner else None}
             if before is not None and before.owner is not None and before.owner != owner:
                 changes[before.owner.composite] = None
             return changes
 
-    def remove(self, key: ObjectKey) -> dict[ObjectKey, ObjectKey | None]:
+    def remove(self, key: ObjectKey, uid: str = "") -> dict[ObjectKey, ObjectKey | None]:
+        """An object is gone (a watch said so); the change, even if we removed it first.
+
+        With ``uid``, only that incarnation: the late DELETED event of an object
+        whose name a newer one (already cached) took over leaves the newer one.
+        """
         with self._lock:
+            current = self._objects.get(key)
+            if current is not None and uid and current.uid and current.uid != uid:
+                return {}
             before = self._objects.pop(key, None)
             if before is None:
+                if key in self._deleted:
+                    return {key: self._deleted.pop(key)}
                 return {}
+            self._deleted.pop(key, None)
             self._by_kind.get(key[:2], {}).pop(key, None)
             self._unindex(key, before)
             self._bump(key)
             return {key: before.owner.composite if before.owner else None}
+
+    def deleted(self, key: ObjectKey) -> None:
+        """We deleted an object: gone for readers now, news for watchers when its event comes.
+
+        The engine learns of changes from the watches; were the object simply
+        removed here, its DELETED event would find nothing to report, and a
+        composite selecting it (a ModelService its ModelEndpoints) would never
+        hear of it.
+        """
+        with self._lock:
+            changes = self.remove(key)
+            if changes:
+                self._deleted[key] = changes[key]
 
     def replace_kind(
         self, api_version: str, kind: str, items: Iterable[Mapping[str, Any]]
@@ -169,24 +215,26 @@ class ClusterCache:
                 changes |= self.upsert(item)
             for key in [k for k in self._by_kind.get((api_version, kind), {}) if k not in seen]:
                 changes |= self.remove(key)
+            for key in [k for k in self._deleted if k[:2] == (api_version, kind)]:
+                owner = self._deleted.pop(key)
+                if key not in seen:
+                    changes[key] = owner  # its DELETED event was lost with the watch
             self._watched.add((api_version, kind))
         return changes
 
-    def _owner_of(self, manifest: Mapping[str, Any]) -> Owner | None:
-        parent = _parent_uid(manifest)
-        composite = self._uids.get(parent) if parent else None
+    def _owner_of(self, read: Cached) -> Owner | None:
+        composite = self._uids.get(read.parent_uid) if read.parent_uid else None
         if composite is None:
             return None
-        return Owner(composite=composite, resource=_resource_key(manifest))
+        return Owner(composite=composite, resource=read.resource)
 
     def _unindex(self, key: ObjectKey, before: Cached) -> None:
-        parent = _parent_uid(before.manifest)
+        parent = before.parent_uid
         if parent:
             by_resource = self._children.get(parent, {})
-            resource = _resource_key(before.manifest)
-            by_resource.get(resource, set()).discard(key)
-            if not by_resource.get(resource):
-                by_resource.pop(resource, None)
+            by_resource.get(before.resource, set()).discard(key)
+            if not by_resource.get(before.resource):
+                by_resource.pop(before.resource, None)
             if not by_resource:
                 self._children.pop(parent, None)
         if before.uid and self._uids.get(before.uid) == key:
@@ -201,16 +249,6 @@ class ClusterCache:
 
     def __len__(self) -> int:
         return len(self._objects)
-
-
-def _parent_uid(manifest: Mapping[str, Any]) -> str:
-    labels = (manifest.get("metadata") or {}).get("labels") or {}
-    return str(labels.get(OWNER_UID) or "")
-
-
-def _resource_key(manifest: Mapping[str, Any]) -> str:
-    annotations = (manifest.get("metadata") or {}).get("annotations") or {}
-    return str(annotations.get(RESOURCE_KEY) or "")
 
 
 def _created(stored: Cached | None) -> tuple[str, str]:

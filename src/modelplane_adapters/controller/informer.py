@@ -49,6 +49,9 @@ class Informer:
         self.synced = threading.Event()
         self.stopped = threading.Event()
         self.relists = 0
+        # The resourceVersion of the last list or event fully handled (cached, then notified):
+        # opaque to the controller, compared only by tests that know their API server.
+        self.handled = ""
         self._thread = threading.Thread(target=self._run, name=f"informer-{info.kind}", daemon=True)
 
     def start(self) -> None:
@@ -88,7 +91,9 @@ class Informer:
         self.synced.set()
         if changes:
             self.notify(changes)
-        return str((listed.get("metadata") or {}).get("resourceVersion") or "")
+        version = str((listed.get("metadata") or {}).get("resourceVersion") or "")
+        self.handled = version
+        return version
 
     def _watch(self, version: str) -> str:
         query = {
@@ -110,12 +115,15 @@ class Informer:
                 )
             version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
             if kind == "BOOKMARK":
+                self.handled = version
                 continue
             item = {"apiVersion": self.info.api_version, "kind": self.info.kind, **obj}
             if kind == "DELETED":
-                changes = self.cache.remove(key_of(item))
+                uid = str((obj.get("metadata") or {}).get("uid") or "")
+                changes = self.cache.remove(key_of(item), uid)
             else:
                 changes = self.cache.upsert(item)
             if changes:
                 self.notify(changes)
+            self.handled = version
         return version

@@ -4,14 +4,22 @@ The engine (:mod:`modelplane_core.reconcile`) is the simulator's; here its
 state is the informer cache and its writer the Kubernetes API. A reconcile
 plans under one lock (composers are CPU-bound Python: more threads would not
 compose faster, and the engine's memos stay single-threaded) and writes
-outside it, so ``--workers`` overlap API round trips.
+outside it, so ``--workers`` overlap API round trips; only a plan that
+changes what other composites read (a deployment's replicas: the node
+ledger) is written before the lock is released.
 
 Safety, in order of importance:
 
 - nothing is reconciled before every watched kind has been listed once (a
   composer must never mistake "not listed yet" for "none exist");
-- a kind a composer requires that is not watched yet is watched first, and the
-  plan made without it is dropped, never executed;
+- a kind a composer requires that is not listed yet (not watched, or its
+  watch just started) is listed first, and the plan made without it is
+  dropped, never executed;
+- every kind is watched in every namespace, even with ``--namespace``, which
+  only limits the composites reconciled: composers read across namespaces
+  (the node ledger counts every ModelReplica of the fleet; an InferenceCluster
+  composes into ``modelplane-system``), and a ledger missing another
+  namespace's replicas would overcommit the fleet;
 - a failed write is retried with exponential backoff; a periodic resync
   reconciles everything again, so a lost event only delays;
 - with leader election, workers run only while the Lease is held; losing it
@@ -25,7 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -37,7 +45,15 @@ from modelplane_adapters.controller.leader import LeaderElector
 from modelplane_adapters.controller.observability import Endpoints, Metrics
 from modelplane_adapters.controller.workqueue import WorkQueue
 from modelplane_adapters.controller.writer import KubeWriter
-from modelplane_core.reconcile import Engine, ObjectKey, composites, describe, execute, key_of
+from modelplane_core.reconcile import (
+    Engine,
+    ObjectKey,
+    Plan,
+    composites,
+    describe,
+    execute,
+    key_of,
+)
 
 LOG = logging.getLogger("modelplane.controller")
 RESYNC_SECONDS: Final = 300.0
@@ -48,7 +64,7 @@ LEASE_NAMESPACE: Final = "modelplane-system"
 
 @attrs.frozen(kw_only=True)
 class Options:
-    namespace: str = ""  # namespaced kinds are watched here only ("" = every namespace)
+    namespace: str = ""  # namespaced composites are reconciled here only ("" = every namespace)
     workers: int = 1
     resync: float = RESYNC_SECONDS
     leader_elect: bool = False
@@ -74,6 +90,8 @@ class Controller:
         self.informers: dict[Kind, Informer] = {}
         self.unserved: set[Kind] = set()
         self.stop = threading.Event()
+        # Set once every kind is listed, the Lease held (if asked) and the workers run.
+        self.started = threading.Event()
         self.elector: LeaderElector | None = None
         self._plan_lock = threading.Lock()
         self._informer_lock = threading.Lock()
@@ -99,12 +117,7 @@ class Controller:
                 raise
             self.unserved.discard(kind)
             informer = Informer(
-                self.kube,
-                info,
-                self.cache,
-                self.notify,
-                namespace=self.options.namespace,
-                watch_seconds=self.options.watch_seconds,
+                self.kube, info, self.cache, self.notify, watch_seconds=self.options.watch_seconds
             )
             self.informers[kind] = informer
             informer.start()
@@ -117,18 +130,34 @@ class Controller:
         with self._plan_lock:
             dirty = self.engine.affected(changes)
         for key in dirty:
-            self.queue.add(key)
+            if self.in_scope(key):
+                self.queue.add(key)
+
+    def in_scope(self, key: ObjectKey) -> bool:
+        """A composite this controller reconciles: cluster-scoped, or in ``--namespace``."""
+        return not self.options.namespace or not key[2] or key[2] == self.options.namespace
 
     # -- reconciling ------------------------------------------------------------------
 
     def process(self, key: ObjectKey) -> str:
         """One reconcile of ``key``: plan, watch what is missing, write. Returns the result."""
         with self._plan_lock:
+            self.cache.unlisted_reads.clear()
             plan = self.engine.plan(key)
-            missing = self.engine.watched_kinds() - set(self.informers)
-        missing -= self.unserved
-        if missing:
-            for kind in sorted(missing):
+            required = self.engine.watched_kinds()
+            # What the plan read before it was listed, and what the next one will read.
+            unlisted = set(self.cache.unlisted_reads)
+            unlisted |= {kind for kind in required if not self.cache.watching(*kind)}
+            unlisted -= self.unserved
+            if not unlisted and plan is not None and self._changes_what_others_read(plan):
+                # The next plan must read these writes: a ModelDeployment's new replicas
+                # are the next one's node ledger, and a ledger missing them overcommits a
+                # pool for good (replicas are retained where they are). kube-scheduler
+                # "assumes" a pod bound before the next cycle for the same reason.
+                self._write(key, plan)
+                return "success"
+        if unlisted:
+            for kind in sorted(unlisted):
                 informer = self.watch(kind)
                 if informer is not None:
                     informer.synced.wait(SYNC_TIMEOUT)
@@ -136,6 +165,25 @@ class Controller:
             return "requeue"
         if plan is None:
             return "gone"
+        self._write(key, plan)
+        return "success"
+
+    def _changes_what_others_read(self, plan: Plan) -> bool:
+        """The plan creates, deletes or changes (spec, labels) an object of a required kind."""
+        required = self.engine.watched_kinds()
+        for manifest, _owner in plan.applies:
+            child = key_of(manifest)
+            if child[:2] not in required:
+                continue
+            cached = self.cache.get(child)
+            if cached is None or any(
+                _part(manifest, path) != _part(cached.manifest, path)
+                for path in (("spec",), ("metadata", "labels"))
+            ):
+                return True
+        return any(child[:2] in required for child in plan.deletes)
+
+    def _write(self, key: ObjectKey, plan: Plan) -> None:
         deleting = bool((plan.read.manifest.get("metadata") or {}).get("deletionTimestamp"))
         if plan.applies and not deleting:
             self.writer.ensure_finalizer(key, plan.read)
@@ -145,7 +193,6 @@ class Controller:
             if kind not in self.informers:
                 LOG.warning("%s %s is composed but was not in the watch table; watching it", *kind)
                 self.watch(kind)
-        return "success"
 
     def reconcile(self, key: ObjectKey) -> None:
         started = time.perf_counter()
@@ -191,7 +238,8 @@ class Controller:
     def resync(self) -> None:
         """Queue every composite (the periodic safety net for anything a watch missed)."""
         for key in composites(self.cache.keys()):
-            self.queue.add(key)
+            if self.in_scope(key):
+                self.queue.add(key)
 
     # -- running ----------------------------------------------------------------------
 
@@ -252,6 +300,7 @@ class Controller:
             ]
             for worker in self._workers:
                 worker.start()
+            self.started.set()
             next_resync = time.monotonic() + self.options.resync
             while not self.stop.wait(0.1):
                 if self.elector is not None and self.elector.lost.is_set():
@@ -277,3 +326,10 @@ class Controller:
         for endpoint in self._endpoints:
             endpoint.stop()
         self._endpoints.clear()
+
+
+def _part(manifest: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = manifest
+    for field in path:
+        value = value.get(field) if isinstance(value, Mapping) else None
+    return value or None

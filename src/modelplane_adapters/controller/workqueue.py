@@ -61,7 +61,7 @@ class WorkQueue(Generic[K]):
         with self._cond:
             failures = self._failures.get(key, 0)
             self._failures[key] = failures + 1
-        delay = min(self.base_delay * 2**failures, self.max_delay)
+        delay: float = min(self.base_delay * 2.0**failures, self.max_delay)
         self.add_after(key, delay)
         return delay
 
@@ -129,3 +129,9 @@ class WorkQueue(Generic[K]):
         """Nothing queued, nothing being processed (delayed keys may still wait)."""
         with self._cond:
             return not self._queue and not self._processing and not self._dirty
+
+    @property
+    def drained(self) -> bool:
+        """Idle, and no delayed key waiting either (a retry, a requeue)."""
+        with self._cond:
+            return not (self._queue or self._processing or self._dirty or self._waiting)

@@ -5,7 +5,10 @@
   the composite's uid and annotated with the resource key (:mod:`.cache`),
   and owned by the composite through an owner reference wherever Kubernetes
   allows one (same namespace, or a cluster-scoped owner). Their ``status`` is
-  never sent: it belongs to whoever manages the object.
+  never sent: it belongs to whoever manages the object. An apply that would
+  change nothing (the very body this writer applied last, every field of it
+  still in place) is not sent: a resync re-applies every child of every
+  composite, and each would be an API round trip for nothing.
 - A composite's status is applied to its status subresource, with
   ``observedGeneration`` (top level and per condition) set to the generation
   the composer read, and ``lastTransitionTime`` kept while a condition holds.
@@ -49,6 +52,8 @@ class KubeWriter:
         self.kube, self.cache = kube, cache
         self.instance = instance or socket.gethostname()
         self.writes = 0
+        # The body last applied per object, so an apply that changes nothing is skipped.
+        self._applied: dict[ObjectKey, dict[str, Any]] = {}
 
     def _path(self, key: ObjectKey, subresource: str = "") -> str:
         info = self.kube.resource(key[0], key[1])
@@ -64,6 +69,8 @@ class KubeWriter:
         key = key_of(manifest)
         body = self.desired(manifest, owner)
         before = self.cache.get(key)
+        if before is not None and self._applied.get(key) == body and _holds(before, body):
+            return False
         answer = self.kube.request(
             "PATCH",
             self._path(key),
@@ -73,6 +80,7 @@ class KubeWriter:
         )
         self.writes += 1
         self._store(answer)
+        self._applied[key] = body
         return before is None or _version(before.manifest) != _version(answer)
 
     def desired(self, manifest: Mapping[str, Any], owner: Owner) -> dict[str, Any]:
@@ -103,6 +111,7 @@ class KubeWriter:
         return body
 
     def delete(self, key: ObjectKey) -> bool:
+        self._applied.pop(key, None)
         stored = self.cache.get(key)
         if stored is None:
             return False
@@ -116,14 +125,14 @@ class KubeWriter:
             answer = self.kube.request("DELETE", self._path(key), body=options)
         except ApiError as exc:
             if exc.not_found:
-                self.cache.remove(key)
+                self.cache.deleted(key)
                 return False
             raise
         self.writes += 1
         if isinstance(answer, Mapping) and (answer.get("metadata") or {}).get("deletionTimestamp"):
             self._store(answer)
         else:
-            self.cache.remove(key)
+            self.cache.deleted(key)
         return True
 
     # -- the composite ------------------------------------------------------------------
@@ -223,6 +232,33 @@ class KubeWriter:
 
 def _version(manifest: Any) -> str:
     return str(((manifest or {}).get("metadata") or {}).get("resourceVersion") or "")
+
+
+def _holds(stored: Cached, body: Mapping[str, Any]) -> bool:
+    """Every field of an applied ``body`` has its value in the cached object (so applying it
+    again changes nothing); our label and annotation are kept aside in the cache."""
+    metadata = dict(body.get("metadata") or {})
+    labels = dict(metadata.pop("labels", None) or {})
+    annotations = dict(metadata.pop("annotations", None) or {})
+    if labels.pop(OWNER_UID, "") != stored.parent_uid:
+        return False
+    if annotations.pop(RESOURCE_KEY, "") != stored.resource:
+        return False
+    cached = stored.manifest.get("metadata") or {}
+    if not _contains(cached.get("labels") or {}, labels):
+        return False
+    if not _contains(cached.get("annotations") or {}, annotations):
+        return False
+    return _contains(stored.manifest, {**body, "metadata": metadata})
+
+
+def _contains(found: Any, wanted: Any) -> bool:
+    """``wanted``'s fields all in ``found`` with equal values (lists compared whole)."""
+    if isinstance(wanted, Mapping):
+        return isinstance(found, Mapping) and all(
+            k in found and _contains(found[k], v) for k, v in wanted.items()
+        )
+    return bool(found == wanted)
 
 
 def _may_own(owner: ObjectKey, child: ObjectKey, kube: Kube) -> bool:

@@ -258,17 +258,32 @@ class Engine:
     # -- planning ---------------------------------------------------------------------
 
     def compose(self, key: ObjectKey, composite: Any) -> Composition:
-        """Call the composer until its requirements are stable, as Crossplane does."""
+        """Call the composer until what it asks for is what it was given, as Crossplane does.
+
+        Crossplane calls again while the requirements change. Here a composer
+        that composed (did not hold) and asks for less than it was just given
+        (a settled ModelDeployment narrowing from every replica to its own, in
+        the very call that placed its new replicas) is done too: it composed
+        from at least everything it asks for, and calling it with less can only
+        lose what it saw, so the narrower requirements start the next reconcile
+        instead. Otherwise such a composer would alternate between composing
+        with the wide set and holding with the narrow one until the rounds ran
+        out. A composer that holds is called again until its requirements are
+        exactly what it was given, as Crossplane does.
+        """
         compose = composer_for(key[1])
         composition = None
         for _ in range(MAX_REQUIREMENT_ROUNDS):
+            given = self._requirements.get(key, ())
             observed = self.observed(key, composite)
             self.composer_calls += 1
             composition = call_composer(compose, observed, self.cache)
             wanted = tuple(sorted(composition.requirements, key=lambda r: r.key))
-            if wanted == tuple(sorted(self._requirements.get(key, ()), key=lambda r: r.key)):
+            if wanted == tuple(sorted(given, key=lambda r: r.key)):
                 break
             self._watch(key, wanted)
+            if not composition.held and all(any(_covers(g, w) for g in given) for w in wanted):
+                break
         assert composition is not None
         return composition
 
@@ -432,6 +447,20 @@ class Engine:
             for requirements in self._requirements.values()
             for r in requirements
         }
+
+
+def _covers(given: Requirement, wanted: Requirement) -> bool:
+    """Everything ``wanted`` selects, ``given`` selected too (by another key, perhaps)."""
+    if (given.api_version, given.kind) != (wanted.api_version, wanted.kind):
+        return False
+    if given.namespace is not None and given.namespace != wanted.namespace:
+        return False
+    if given.match_name is not None:
+        return wanted.match_name == given.match_name
+    labels = (given.match_labels or {}).items()
+    if wanted.match_name is not None:
+        return not labels
+    return labels <= (wanted.match_labels or {}).items()
 
 
 def _labels_of(manifest: Mapping[str, Any]) -> Mapping[str, str]:

@@ -37,6 +37,7 @@ or a delay; :meth:`drop_watches` cuts every open watch.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import datetime
 import itertools
@@ -45,6 +46,7 @@ import re
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -125,10 +127,16 @@ class ApiServer:
         self.objects: dict[tuple[Resource, str, str], dict[str, Any]] = {}
         self.managers: dict[tuple[Resource, str, str], dict[str, set[Path]]] = {}
         self.operations: dict[tuple[Resource, str, str], dict[str, str]] = {}
-        self.history: list[tuple[int, Resource, str, dict[str, Any]]] = []
+        self.history: deque[tuple[int, Resource, str, dict[str, Any]]] = deque()
+        # The same events by resource, with their versions apart: a watch finds its own
+        # kind's events by bisection instead of scanning every write of the server.
+        self._events: dict[Resource, tuple[list[int], list[tuple[str, dict[str, Any]]]]] = {}
         self.oldest = 0  # events up to this version are no longer retained
         self.version = 0
-        self.lock = threading.Condition()
+        self._mutex = threading.RLock()
+        self.lock = threading.Condition(self._mutex)
+        # One condition per resource on the same lock: a write wakes its own kind's watches.
+        self._watchers: dict[Resource, threading.Condition] = {}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
         self._drop = 0
@@ -166,13 +174,25 @@ class ApiServer:
         """Forget the event history: every watch resumed from before now gets 410 Gone."""
         with self.lock:
             self.history.clear()
+            self._events.clear()
             self.oldest = self.version
-            self.lock.notify_all()
+            self._wake_all()
 
     def drop_watches(self) -> None:
         with self.lock:
             self._drop += 1
-            self.lock.notify_all()
+            self._wake_all()
+
+    def _watched(self, resource: Resource) -> threading.Condition:
+        found = self._watchers.get(resource)
+        if found is None:
+            found = self._watchers[resource] = threading.Condition(self._mutex)
+        return found
+
+    def _wake_all(self) -> None:
+        self.lock.notify_all()
+        for condition in self._watchers.values():
+            condition.notify_all()
 
     def find(self, api_version: str, kind: str) -> Resource:
         for resource in self.resources.values():
@@ -193,6 +213,30 @@ class ApiServer:
                 for (r, _ns, _name), obj in sorted(self.objects.items(), key=lambda i: i[0][1:])
                 if r == resource
             ]
+
+    def latest(self, resource: Resource) -> int:
+        """The version of the newest retained event of ``resource`` (0: none)."""
+        with self.lock:
+            versions = self._events.get(resource, ([], []))[0]
+            return versions[-1] if versions else 0
+
+    def write_status(
+        self, key: tuple[str, str, str, str], status: Mapping[str, Any], manager: str
+    ) -> dict[str, Any]:
+        """Replace an object's status, as its controller (a provider) does through ``/status``."""
+        api_version, kind, namespace, name = key
+        resource = self.find(api_version, kind)
+        with self.lock:
+            stored = (resource, namespace if resource.namespaced else "", name)
+            current = self._existing(resource, stored)
+            return self._replace(
+                resource,
+                stored,
+                {**current, "status": dict(status)},
+                manager,
+                "Update",
+                scope="status",
+            )
 
     def put(self, manifest: Mapping[str, Any], manager: str = "test") -> dict[str, Any]:
         """Create or replace (spec and status) as an administrator would, bypassing HTTP."""
@@ -217,11 +261,17 @@ class ApiServer:
     # -- storage ----------------------------------------------------------------------
 
     def _emit(self, resource: Resource, type_: str, obj: dict[str, Any]) -> None:
-        self.history.append((self.version, resource, type_, copy.deepcopy(obj)))
+        event = copy.deepcopy(obj)
+        self.history.append((self.version, resource, type_, event))
+        versions, events = self._events.setdefault(resource, ([], []))
+        versions.append(self.version)
+        events.append((type_, event))
         if len(self.history) > HISTORY:
-            dropped = self.history.pop(0)
+            dropped = self.history.popleft()
             self.oldest = dropped[0]
-        self.lock.notify_all()
+            versions, events = self._events[dropped[1]]
+            del versions[0], events[0]
+        self._watched(resource).notify_all()
 
     def _bump(self, obj: dict[str, Any]) -> None:
         self.version += 1
@@ -635,31 +685,34 @@ class ApiServer:
         yield from initial
         while True:
             with self.lock:
-                if since < self.oldest:
-                    yield {
-                        "type": "ERROR",
-                        "object": ApiError(
-                            410, "Expired", f"too old resource version: {since} ({self.oldest})"
-                        ).status(),
-                    }
-                    return
-                pending = [
-                    (v, t, o)
-                    for v, r, t, o in self.history
-                    if v > since
-                    and r == resource
-                    and (not namespace or o["metadata"].get("namespace") == namespace)
-                ]
-                if not pending:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or self._drop != drop:
-                        return
-                    self.lock.wait(min(remaining, 0.5))
-                    continue
+                expired = since < self.oldest
+                if expired:
+                    gone = ApiError(
+                        410, "Expired", f"too old resource version: {since} ({self.oldest})"
+                    )
+                    pending = []
+                else:
+                    versions, events = self._events.get(resource, ([], []))
+                    first = bisect.bisect_right(versions, since)
+                    pending = [
+                        (v, t, o)
+                        for v, (t, o) in zip(versions[first:], events[first:], strict=True)
+                        if not namespace or o["metadata"].get("namespace") == namespace
+                    ]
+                    if not pending:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0 or self._drop != drop:
+                            return
+                        self._watched(resource).wait(min(remaining, 0.5))
+                        continue
+            if expired:
+                yield {"type": "ERROR", "object": gone.status()}
+                return
             for version, type_, obj in pending:
                 since = version
                 if selector(obj):
-                    yield {"type": type_, "object": copy.deepcopy(obj)}
+                    # Events are stored copies, only ever serialized: no copy per watch.
+                    yield {"type": type_, "object": obj}
 
     def _groups(self) -> dict[str, Any]:
         versions: dict[str, list[str]] = {}
@@ -746,7 +799,7 @@ def _content(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _IDENTITY = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace")}
-_SERVER = {
+SERVER_FIELDS = {
     "uid",
     "resourceVersion",
     "generation",
@@ -763,7 +816,7 @@ def _leaves(obj: Any, prefix: Path = ()) -> dict[Path, Any]:
         return out
     for key, value in obj.items():
         path = (*prefix, key)
-        if path in _IDENTITY or (prefix == ("metadata",) and key in _SERVER):
+        if path in _IDENTITY or (prefix == ("metadata",) and key in SERVER_FIELDS):
             continue
         if isinstance(value, Mapping) and value:
             out |= _leaves(value, path)
@@ -845,6 +898,9 @@ def _selector(text: str) -> Any:
 def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: with Nagle's algorithm the body
+        # waits for the client's delayed ACK (40 ms a request).
+        disable_nagle_algorithm = True
 
         def log_message(self, *_args: Any) -> None:
             pass
@@ -876,6 +932,9 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
+            # The connection ends with the watch: say so, or the client pools it and its
+            # next request finds it closed.
+            self.send_header("Connection", "close")
             self.end_headers()
             try:
                 for event in itertools.chain(events):

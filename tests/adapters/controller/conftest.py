@@ -97,19 +97,27 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = ""
     raise AssertionError(f"timed out waiting for {what or predicate}")
 
 
-def settled(server: ApiServer, run: Running, quiet: float = 0.6, timeout: float = 60.0) -> None:
-    """Wait until the controller is idle and the server saw no write for ``quiet`` seconds."""
-    deadline = time.monotonic() + timeout
-    last = (-1, 0.0)
-    while time.monotonic() < deadline:
+def converged(server: ApiServer, controller: Controller) -> bool:
+    """Nothing left to happen: every informer handled the newest event of its kind, and
+    the queue holds nothing (no key queued, in flight, or waiting for a retry)."""
+    with server.lock:
         version = server.version
-        if version != last[0]:
-            last = (version, time.monotonic())
-        elif (
-            time.monotonic() - last[1] >= quiet
-            and run.controller.synced()
-            and run.controller.queue.idle
-        ):
+        latest = {(r.api_version, r.kind): server.latest(r) for r in server.resources.values()}
+    if not controller.started.is_set() or not controller.queue.drained:
+        return False
+    for kind, informer in list(controller.informers.items()):
+        if int(informer.handled or 0) < latest.get(kind, 0):
+            return False
+    # Nothing was written meanwhile (a reconcile that ended between the checks).
+    return controller.queue.drained and server.version == version
+
+
+def settled(server: ApiServer, run: Running | Controller, timeout: float = 60.0) -> None:
+    """Wait until the controller has nothing left to do."""
+    controller = run.controller if isinstance(run, Running) else run
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if converged(server, controller):
             return
-        time.sleep(0.05)
+        time.sleep(0.02)
     raise AssertionError("the controller did not settle")

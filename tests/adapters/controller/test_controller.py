@@ -64,9 +64,34 @@ def test_a_second_pass_writes_nothing(apiserver, start) -> None:
     run = start()
     settled(apiserver, run)
     version = apiserver.version
+    requests = len(apiserver.requests)
     run.controller.resync()
     settled(apiserver, run)
     assert apiserver.version == version, "an unchanged fleet was written again"
+    sent = [request for request in apiserver.requests[requests:] if request[0] != "GET"]
+    assert sent == [], "an apply that changes nothing was sent"
+
+
+def test_a_child_changed_by_someone_else_is_applied_again(apiserver, start) -> None:
+    for manifest in tour_objects()[:3]:
+        apiserver.put(manifest)
+    run = start()
+    settled(apiserver, run)
+    cluster = apiserver.get(API, "InferenceCluster", "eks-us-east")
+    child = next(c for c in children_of(apiserver, cluster["metadata"]["uid"]) if c.get("spec"))
+    at = (child["apiVersion"], child["kind"], child["metadata"]["name"])
+    namespace = child["metadata"].get("namespace", "")
+
+    def edited_by_someone_else(spec: dict[str, Any]) -> dict[str, Any]:
+        apiserver.put({**copy.deepcopy(child), "spec": spec}, manager="someone-else")
+        settled(apiserver, run)
+        return apiserver.get(*at, namespace)["spec"]
+
+    # Server-side apply takes back what it owns; a field it never set stays.
+    tampered = {**child["spec"], "tampered": True}
+    assert edited_by_someone_else(tampered) == tampered
+    first = next(iter(child["spec"]))
+    assert edited_by_someone_else({**child["spec"], first: "overwritten"}) == child["spec"]
 
 
 def test_deleting_a_composite_deletes_its_children_first(apiserver, start) -> None:
