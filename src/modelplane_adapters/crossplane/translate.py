@@ -53,6 +53,7 @@ from modelplane_core.compose import (
     desired_from_observed,
 )
 from modelplane_core.compose.fetched import unreadable_from
+from modelplane_core.compose.fetched import version_key as version_key_of
 
 # Reasons of the Fatal results this adapter writes (PascalCase, as Crossplane expects).
 REASON_NO_COMPOSITE: Final = "MissingComposite"
@@ -198,6 +199,17 @@ def read_composite(req: fnv1.RunFunctionRequest, decoder: Decoder | None = None)
     return found
 
 
+def without_machinery(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """A Modelplane object Crossplane handed over (a composite: an XR), without its machinery.
+
+    Required and composed objects of our kinds are XRs too, so under Crossplane
+    v2 they carry ``spec.crossplane`` and the API server's bookkeeping, exactly
+    as the observed composite does; other kinds are returned as they are.
+    """
+    cls = api.kind_class(str(manifest.get("apiVersion", "")), str(manifest.get("kind", "")))
+    return strip_machinery(manifest, cls).manifest if cls is not None else dict(manifest)
+
+
 def _composite_or_error(req: fnv1.RunFunctionRequest) -> Composite | RequestError:
     try:
         return _read_composite(req)
@@ -254,7 +266,7 @@ def _ours(manifest: Mapping[str, Any], decoder: Decoder) -> api.Resource | None:
     if api.kind_class(api_version, kind) is None:
         return None
     try:
-        decoded = decoder.decode(manifest)
+        decoded = decoder.decode(without_machinery(manifest), version_key_of(manifest))
     except api.ValidationError:
         return None
     return decoded if not isinstance(decoded, api.Unstructured) else None
@@ -285,7 +297,7 @@ def _fetch(key: str, items: Sequence[fnv1.Resource], decoder: Decoder) -> Fetche
             decoded.append(
                 decoder.decode_lazily(
                     version_key(item.resource),
-                    lambda item=item, what=what: _read(item.resource, what),
+                    lambda item=item, what=what: without_machinery(_read(item.resource, what)),
                 )
             )
         except api.ValidationError as exc:

@@ -255,8 +255,16 @@ def compose(observed: Observed[ModelDeployment], cache: Cache | None = None) -> 
             status="Unknown",
             requirements=requirements(deployment, fleet=True),
         )
-    if complete and not result.shortfall and observed.resources:
-        # Settled: its own replicas, and the clusters they run on, suffice from now on.
+    if (
+        complete
+        and not result.shortfall
+        and observed.resources
+        and all(p.retained for p in result.placements)
+    ):
+        # Settled (every replica placed and already running): its own replicas, and the
+        # clusters they run on, suffice from now on. Not in the call that places: its new
+        # replicas do not exist until this answer is applied, so narrowing now would
+        # make Crossplane call again with a view that lacks them.
         needed = requirements(
             deployment, fleet=False, clusters=sorted({p.cluster for p in result.placements})
         )

@@ -41,6 +41,8 @@ class Store:
     def __init__(self) -> None:
         self._objects: dict[ObjectKey, Stored] = {}
         self._by_kind: dict[tuple[str, str], set[ObjectKey]] = {}
+        # Each kind's keys in order, kept until an object of the kind is added or removed.
+        self._ordered: dict[tuple[str, str], list[ObjectKey]] = {}
         self._by_name: dict[tuple[str, str], set[ObjectKey]] = {}
         # Writes per (apiVersion, kind): a list of that kind is unchanged while this is.
         self._kind_versions: dict[tuple[str, str], int] = {}
@@ -70,7 +72,10 @@ class Store:
         return ((key, self._objects[key]) for key in sorted(self._objects))
 
     def of_kind(self, api_version: str, kind: str) -> list[tuple[ObjectKey, Stored]]:
-        keys = sorted(self._by_kind.get((api_version, kind), ()))
+        keys = self._ordered.get((api_version, kind))
+        if keys is None:
+            keys = sorted(self._by_kind.get((api_version, kind), ()))
+            self._ordered[(api_version, kind)] = keys
         return [(key, self._objects[key]) for key in keys]
 
     def kind_version(self, api_version: str, kind: str) -> int:
@@ -114,6 +119,8 @@ class Store:
         if before is not None and before.owner is not None and before.owner != stored.owner:
             self._children.get(before.owner.composite, {}).pop(before.owner.resource, None)
         self._objects[key] = stored
+        if before is None:
+            self._ordered.pop(key[:2], None)
         self._by_kind.setdefault((key[0], key[1]), set()).add(key)
         self._by_name.setdefault((key[1], key[3]), set()).add(key)
         if stored.owner is not None:
@@ -147,6 +154,7 @@ class Store:
         if stored is None:
             return []
         self._by_kind[(key[0], key[1])].discard(key)
+        self._ordered.pop(key[:2], None)
         self._by_name[(key[1], key[3])].discard(key)
         removed = [key]
         self._touched.add(key)

@@ -19,7 +19,6 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
@@ -190,15 +189,9 @@ def test_the_function_wants_what_the_controller_applied(
         assert compare(twin, stub) >= 10
 
 
-# -- known differences on the Crossplane path, kept as failing tests until fixed ------------
+# -- the Crossplane path's handshake and v2 composites ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compose/model_deployment.py narrows its requirements in the very call that "
-    "places, so Crossplane's handshake (call again while they change) never stabilizes "
-    "when a settled deployment scales up; the engine stops once it was given more",
-)
 def test_crossplanes_handshake_stabilizes_when_a_settled_deployment_scales_up() -> None:
     simulation = Simulation([*small_fleet(), deployment("chat", 1)])
     simulation.run()
@@ -220,12 +213,6 @@ def test_crossplanes_handshake_stabilizes_when_a_settled_deployment_scales_up() 
     assert len([k for k in result.response.desired.resources if k.startswith("replica-")]) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crossplane/translate.py strips Crossplane's machinery (spec.crossplane, "
-    "managedFields) from the composite but not from required resources, so a Crossplane v2 "
-    "InferenceCluster (spec.crossplane.compositionRef) is unreadable to a ModelDeployment",
-)
 def test_the_function_reads_required_composites_as_crossplane_v2_sends_them() -> None:
     simulation = Simulation(small_fleet())
     simulation.run()

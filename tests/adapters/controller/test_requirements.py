@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from modelplane_core.compose.model_deployment import (
-    REQUIRE_CLUSTERS,
     REQUIRE_OWN_REPLICAS,
     SCHEDULED,
 )
@@ -57,7 +56,7 @@ def test_a_settled_deployment_scales_up_through_the_fleet_and_narrows_again() ->
         assert len(replicas(twin)) == 1
         engine = twin.controller.engine
         settled = sorted(r.key for r in engine._requirements[CHAT])
-        assert settled == [REQUIRE_CLUSTERS, REQUIRE_OWN_REPLICAS]
+        assert settled == ["cluster-east", REQUIRE_OWN_REPLICAS]
         before = twin.server.version
         simulation.at(simulation.now, Scale(deployment="chat", namespace="ml-team", replicas=2))
         simulation.run()

@@ -40,9 +40,18 @@ def scheduled(composition: object) -> tuple[str, str]:
     raise AssertionError("no ReplicasScheduled condition")
 
 
-def test_a_settled_deployment_asks_for_its_own_replicas_only() -> None:
+def narrowed(engine: Engine) -> bool:
+    """Only its own replicas and the clusters they run on, by name."""
+    keys = requirement_keys(engine)
+    return REQUIRE_OWN_REPLICAS in keys and all(
+        k == REQUIRE_OWN_REPLICAS or k.startswith("cluster-") for k in keys
+    )
+
+
+def test_a_settled_deployment_asks_for_its_own_part_of_the_fleet_only() -> None:
     engine = settled_chat().control.engine
-    assert requirement_keys(engine) == [REQUIRE_CLUSTERS, REQUIRE_OWN_REPLICAS]
+    assert narrowed(engine)
+    assert requirement_keys(engine) == ["cluster-east", REQUIRE_OWN_REPLICAS]
 
 
 def test_scaling_up_widens_to_the_fleet_and_places_in_one_reconcile() -> None:
@@ -61,8 +70,14 @@ def test_scaling_up_widens_to_the_fleet_and_places_in_one_reconcile() -> None:
     assert not plan.composition.held
     assert scheduled(plan.composition) == ("True", "AllReplicasScheduled")
     assert len([m for m, _ in plan.applies if m["kind"] == "ModelReplica"]) == 2
-    # It narrowed again, for the next reconcile, once it had composed from the fleet.
-    assert requirement_keys(engine) == [REQUIRE_CLUSTERS, REQUIRE_OWN_REPLICAS]
+    # It keeps the fleet while the replica it placed does not exist yet ...
+    assert requirement_keys(engine) == [REQUIRE_CLUSTERS, REQUIRE_REPLICAS]
+    # ... and narrows again once it does.
+    simulation.control.reconcile(KEY, simulation.now)
+    simulation.at(simulation.now + 1, Scale(deployment="chat", namespace="ml-team", replicas=2))
+    simulation.run()
+    assert len(simulation.placements()) == 2
+    assert narrowed(engine)
 
 
 def test_a_scale_up_never_reports_resolving_the_fleet() -> None:
