@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 from modelplane_core import api
 from modelplane_core.compose import model_cache
 from modelplane_core.compose.composition import Observed
 from tests.golden_support import as_yaml, assert_golden
-from tests.unit.compose.ml.fixtures import cluster, example, observed_object, schema_problems
+from tests.unit.compose.ml.fixtures import (
+    cluster,
+    example,
+    observed_object,
+    resolve,
+    schema_problems,
+)
 
 SECRET = {
     "apiVersion": "v1",
@@ -24,20 +31,24 @@ FLEET = [
 ]
 
 
-def required() -> dict[str, tuple[dict[str, Any], ...]]:
-    return {"clusters": tuple(FLEET), "auth-secret": (SECRET,)}
+def required(
+    cache: api.ModelCache, live: Mapping[str, Any] | None = None
+) -> dict[str, tuple[Mapping[str, Any], ...]]:
+    """The cache's requirements resolved against the fleet and its Secret, as Crossplane does."""
+    staged = [k.removeprefix("pvc-") for k in live or {} if k.startswith("pvc-")]
+    return resolve(model_cache.requirements(cache, staged), [*FLEET, SECRET])
 
 
 def test_first_pass_stages_on_every_rwx_cluster() -> None:
     cache = example("concepts", "model-cache.yaml")
-    composition = model_cache.compose(Observed(composite=cache, required=required()))
+    composition = model_cache.compose(Observed(composite=cache, required=required(cache)))
     assert schema_problems(composition) == []
     assert_golden("ml/cache-first-pass", as_yaml(api.to_dict(cache), composition.to_dict()))
 
 
 def test_one_cluster_staged_one_hydrating() -> None:
     cache = example("concepts", "model-cache.yaml")
-    first = model_cache.compose(Observed(composite=cache, required=required()))
+    first = model_cache.compose(Observed(composite=cache, required=required(cache)))
     live = {}
     for resource in first.resources:
         staged = resource.key.endswith("gke-us-east")
@@ -53,7 +64,7 @@ def test_one_cluster_staged_one_hydrating() -> None:
         else:
             live[resource.key] = observed_object(resource.manifest)
     composition = model_cache.compose(
-        Observed(composite=cache, required=required(), resources=live)
+        Observed(composite=cache, required=required(cache, live), resources=live)
     )
     assert schema_problems(composition) == []
     assert_golden("ml/cache-partial", as_yaml(composition.to_dict()))

@@ -16,7 +16,7 @@ narrowed) keeps its PVC as observed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -74,19 +74,37 @@ JOB_PREFIX: Final = "hydrate-"
 AUTH_PREFIX: Final = "auth-"
 
 
-def requirements(cache: ModelCache) -> tuple[Requirement, ...]:
-    """Every cluster, and the token Secret when the repo needs one.
+def requirements(cache: ModelCache, staged_on: Iterable[str] = ()) -> tuple[Requirement, ...]:
+    """The clusters its selector selects, those it has staged on, and the token Secret.
 
-    Every cluster, not only the selected ones: a cluster the selector stops
-    matching (the selector narrowed, the cluster relabelled) must still be
-    seen to exist, or its PVC -- staged weights replicas may be mounting --
-    would be taken for a deleted cluster's and dropped. The selector is
-    applied here, in :func:`_footprint`.
+    The selected clusters by their labels (every cluster when there is no
+    selector), and by name each cluster holding one of its volumes
+    (``staged_on``): a cluster the selector stops matching (the selector
+    narrowed, the cluster relabelled) must still be seen to exist, or its PVC
+    -- staged weights replicas may be mounting -- would be taken for a deleted
+    cluster's and dropped. A change to any other cluster neither has to be
+    fetched for the cache nor wakes it.
     """
+    selector = cache.spec.cluster_selector
+    labels = dict(selector.match_labels or {}) if selector else {}
+    if not labels:
+        staged_on = ()  # every cluster is selected: the staged ones are among them
     needed = [
         Requirement(
-            key=REQUIRE_CLUSTERS, api_version=API_VERSION, kind="InferenceCluster", match_labels={}
-        )
+            key=REQUIRE_CLUSTERS,
+            api_version=API_VERSION,
+            kind="InferenceCluster",
+            match_labels=labels,
+        ),
+        *(
+            Requirement(
+                key=staged_key(name),
+                api_version=API_VERSION,
+                kind="InferenceCluster",
+                match_name=name,
+            )
+            for name in sorted(set(staged_on))
+        ),
     ]
     source = cache.spec.hugging_face
     if source is not None and source.auth_secret is not None:
@@ -115,9 +133,15 @@ def compose(observed: Observed[ModelCache], cache: Cache | None = None) -> Compo
     return _compose(observed, problems_of(observed.composite, cache))
 
 
+def staged_key(cluster: str) -> str:
+    """The requirement key of a cluster holding one of the cache's volumes."""
+    return f"staged-{cluster}"
+
+
 def _compose(observed: Observed[ModelCache], problems: list[FieldError]) -> Composition:
     cache = observed.composite
-    needed = requirements(cache)
+    staged_on = [k.removeprefix(PVC_PREFIX) for k in observed.resources if k.startswith(PVC_PREFIX)]
+    needed = requirements(cache, staged_on)
     source = cache.spec.hugging_face
     if problems or source is None:
         shown = "; ".join(str(p) for p in problems[:5]) or "spec.huggingFace is required"
@@ -126,7 +150,7 @@ def _compose(observed: Observed[ModelCache], problems: list[FieldError]) -> Comp
     if unresolved:
         message = f"waiting for {', '.join(unresolved)} to be fetched"
         return _hold(observed, needed, "Resolving", message, warn=False)
-    clusters, unreadable = typed(observed.required[REQUIRE_CLUSTERS], InferenceCluster)
+    clusters, unreadable = _clusters(observed, needed)
     targets, excluded = _footprint(cache, clusters)
     token = _token(observed, source)
     names = _Names(_namespace(cache), cache.metadata.name or "")
@@ -179,6 +203,22 @@ class _Names:
     @property
     def secret(self) -> str:
         return auth_secret_name(self.namespace, self.cache)
+
+
+def _clusters(
+    observed: Observed[ModelCache], needed: Sequence[Requirement]
+) -> tuple[list[InferenceCluster], list[str]]:
+    """Every cluster fetched (selected or staged on), once each, and those unreadable."""
+    by_name: dict[str, InferenceCluster] = {}
+    unreadable: list[str] = []
+    for requirement in needed:
+        if requirement.kind != "InferenceCluster":
+            continue
+        found, problems = typed(observed.required[requirement.key], InferenceCluster)
+        unreadable.extend(problems)
+        for cluster in found:
+            by_name.setdefault(cluster.metadata.name or "", cluster)
+    return [by_name[name] for name in sorted(by_name)], unreadable
 
 
 def _footprint(

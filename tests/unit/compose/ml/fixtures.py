@@ -14,7 +14,12 @@ from typing import Any
 
 from modelplane_core import api
 from modelplane_core.api.meta import LABEL_DEPLOYMENT
-from modelplane_core.compose.composition import Composition, Observed, ObservedResource
+from modelplane_core.compose.composition import (
+    Composition,
+    Observed,
+    ObservedResource,
+    Requirement,
+)
 from modelplane_core.compose.model_deployment import (
     REQUIRE_CACHE,
     REQUIRE_CLUSTERS,
@@ -284,6 +289,35 @@ def pd_replica(
         mode="PrefillDecode",
         **kwargs,
     )
+
+
+def resolve(
+    needed: Iterable[Requirement], objects: Iterable[Mapping[str, Any]]
+) -> dict[str, tuple[Mapping[str, Any], ...]]:
+    """Each requirement resolved against ``objects`` as Crossplane does (kind, name, labels)."""
+    available = list(objects)
+    resolved: dict[str, tuple[Mapping[str, Any], ...]] = {}
+    for requirement in needed:
+        found = []
+        for manifest in available:
+            metadata = manifest.get("metadata") or {}
+            if manifest.get("kind") != requirement.kind:
+                continue
+            if requirement.namespace is not None and metadata.get("namespace") != (
+                requirement.namespace
+            ):
+                continue
+            if requirement.match_name is not None:
+                if metadata.get("name") != requirement.match_name:
+                    continue
+            else:
+                labels = metadata.get("labels") or {}
+                wanted = requirement.match_labels or {}
+                if any(labels.get(k) != v for k, v in wanted.items()):
+                    continue
+            found.append(manifest)
+        resolved[requirement.key] = tuple(found)
+    return resolved
 
 
 def observe(composite: Any, **required: Iterable[Mapping[str, Any]]) -> Observed[Any]:

@@ -18,6 +18,7 @@ from tests.unit.compose.ml.fixtures import (
     inner_of,
     keys,
     observed_object,
+    resolve,
     schema_problems,
 )
 
@@ -67,12 +68,16 @@ def observe(
     secrets: Sequence[dict[str, Any]] | None = (),
     resources: Mapping[str, ObservedResource] | None = None,
 ) -> Observed[api.ModelCache]:
-    required: dict[str, tuple[Mapping[str, Any], ...]] = {}
-    if clusters is not None:
-        required["clusters"] = tuple(clusters)
+    """The inputs as Crossplane resolves the composer's requirements against ``clusters``."""
+    seen = resources or {}
+    staged = [k.removeprefix("pvc-") for k in seen if k.startswith("pvc-")]
+    needed = model_cache.requirements(mc, staged)
+    required = resolve([r for r in needed if r.kind == "InferenceCluster"], clusters or ())
+    if clusters is None:
+        required = {}
     if secrets is not None and mc.spec.hugging_face and mc.spec.hugging_face.auth_secret:
         required["auth-secret"] = tuple(secrets)
-    return Observed(composite=mc, required=required, resources=resources or {})
+    return Observed(composite=mc, required=required, resources=seen)
 
 
 def compose(*args: Any, **kwargs: Any) -> model_cache.Composition:
@@ -110,8 +115,9 @@ def test_cluster_selector_narrows_the_footprint() -> None:
     )
     assert status_of(out) == {"a": "Pending"}
     needed = model_cache.requirements(cache(selector={"tier": "frontier"}))
-    # Every cluster is fetched: the selector is applied by the composer (see below).
-    assert (needed[0].kind, needed[0].match_labels) == ("InferenceCluster", {})
+    # The selected clusters are fetched by their labels; a change to any other
+    # cluster is neither fetched nor wakes the cache (and see below for staged ones).
+    assert (needed[0].kind, needed[0].match_labels) == ("InferenceCluster", {"tier": "frontier"})
     assert (needed[1].kind, needed[1].match_name, needed[1].namespace) == (
         "Secret",
         "hf-token",
@@ -278,15 +284,18 @@ def test_a_cluster_leaving_the_footprint_keeps_its_pvc() -> None:
 
 
 def test_narrowing_the_selector_keeps_the_pvc_of_a_cluster_it_no_longer_selects() -> None:
-    """The cluster is still fetched, so it is not mistaken for a deleted one."""
+    """The cluster it staged on is still fetched by name, so it is not taken for a deleted one."""
     both = [rwx("a", labels={"tier": "frontier"}), rwx("b", labels={"tier": "batch"})]
     first = compose(cache(), both, [secret()])
     seen = live(first, job="Complete")
     narrowed = cache(selector={"tier": "frontier"})
-    # What the adapter fetches for the narrowed cache's requirement.
-    wanted = model_cache.requirements(narrowed)[0].match_labels or {}
-    fetched = [c for c in both if wanted.items() <= c["metadata"]["labels"].items()]
-    out = compose(narrowed, fetched, [secret()], resources=seen)
+    needed = model_cache.requirements(narrowed, staged_on=["a", "b"])
+    assert [(r.key, r.match_labels, r.match_name) for r in needed[:3]] == [
+        ("clusters", {"tier": "frontier"}, None),
+        ("staged-a", None, "a"),
+        ("staged-b", None, "b"),
+    ]
+    out = compose(narrowed, both, [secret()], resources=seen)  # resolved as Crossplane does
     assert "pvc-b" in keys(out)
     assert inner(out.resource("pvc-b").manifest) == inner(seen["pvc-b"].manifest)  # type: ignore[union-attr]
     assert "hydrate-b" not in keys(out)
