@@ -86,6 +86,14 @@ def _fetched_by_key(
     return {key: fetched(value) for key, value in required.items()}
 
 
+def named(api_version: str, kind: str, key_prefix: str, names: Iterable[str]) -> list[Requirement]:
+    """One requirement per object named (cluster-scoped), keyed ``key_prefix + name``."""
+    return [
+        Requirement(key=f"{key_prefix}{name}", api_version=api_version, kind=kind, match_name=name)
+        for name in sorted(set(names))
+    ]
+
+
 @attrs.frozen(kw_only=True)
 class Observed(Generic[XR]):
     """The inputs of one reconcile of composite ``XR``."""

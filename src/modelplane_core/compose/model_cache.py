@@ -36,6 +36,7 @@ from modelplane_core.compose.composition import (
     condition,
     desired_from_observed,
     hold_because,
+    named,
     problems_of,
 )
 from modelplane_core.compose.fetched import typed
@@ -96,15 +97,7 @@ def requirements(cache: ModelCache, staged_on: Iterable[str] = ()) -> tuple[Requ
             kind="InferenceCluster",
             match_labels=labels,
         ),
-        *(
-            Requirement(
-                key=staged_key(name),
-                api_version=API_VERSION,
-                kind="InferenceCluster",
-                match_name=name,
-            )
-            for name in sorted(set(staged_on))
-        ),
+        *named(API_VERSION, "InferenceCluster", staged_key(""), staged_on),
     ]
     source = cache.spec.hugging_face
     if source is not None and source.auth_secret is not None:

@@ -41,6 +41,7 @@ from modelplane_core.compose.composition import (
     desired_from_observed,
     hold_because,
     hold_invalid,
+    named,
 )
 from modelplane_core.compose.names import child_name
 from modelplane_core.compose.workloads.routing import replica_endpoint
@@ -104,15 +105,7 @@ def requirements(
             ),
         ]
     else:
-        needed = [
-            Requirement(
-                key=cluster_key(cluster),
-                api_version=API_VERSION,
-                kind="InferenceCluster",
-                match_name=cluster,
-            )
-            for cluster in sorted(set(clusters))
-        ]
+        needed = named(API_VERSION, "InferenceCluster", cluster_key(""), clusters)
         needed.append(
             Requirement(
                 key=REQUIRE_OWN_REPLICAS,
