@@ -429,7 +429,7 @@ def _conditions(
         )
         conditions.append(condition(SCHEDULED, False, "SelectorError", message))
     elif not result.shortfall:
-        conditions.append(condition(SCHEDULED, True, "AllReplicasScheduled", result.summary()))
+        conditions.append(condition(SCHEDULED, True, "ReplicasCreated", result.summary()))
     elif result.held is not None:
         reason = (
             "ModelCacheNotFound"
@@ -447,7 +447,7 @@ def _conditions(
     elif result.placed and ready == result.wanted:
         conditions.append(condition(READY, True, "AllReplicasReady", message))
     elif result.placed:
-        conditions.append(condition(READY, False, "ReplicasStarting", message))
+        conditions.append(condition(READY, False, "ModelStarting", message))
     else:
         conditions.append(condition(READY, False, "NoReplicasScheduled", message))
     return conditions

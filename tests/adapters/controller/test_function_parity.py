@@ -225,4 +225,4 @@ def test_the_function_reads_required_composites_as_crossplane_v2_sends_them() ->
     request = build_request(deployment("chat", 1), required={"clusters": clusters, "replicas": []})
     rsp = run_function(request)
     reasons = {c.type: c.reason for c in rsp.conditions}
-    assert reasons["ReplicasScheduled"] == "AllReplicasScheduled", reasons
+    assert reasons["ReplicasScheduled"] == "ReplicasCreated", reasons

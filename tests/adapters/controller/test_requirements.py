@@ -69,7 +69,7 @@ def test_a_settled_deployment_scales_up_through_the_fleet_and_narrows_again() ->
         # it was waiting for the fleet, as it did when the rounds alternated.
         reasons = scheduled_reasons(twin.server, before)
         assert reasons
-        assert set(reasons) == {"AllReplicasScheduled"}, reasons
+        assert set(reasons) == {"ReplicasCreated"}, reasons
         assert sorted(r.key for r in engine._requirements[CHAT]) == settled
         assert store_objects(simulation.store) == twin.objects()
 

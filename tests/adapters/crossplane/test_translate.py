@@ -322,7 +322,7 @@ def _composition(**overrides: Any) -> Composition:
         ],
         "status": {"replicas": {"total": 2, "ready": 1}},
         "conditions": (
-            condition("ReplicasScheduled", True, "AllReplicasScheduled", "2 of 2"),
+            condition("ReplicasScheduled", True, "ReplicasCreated", "2 of 2"),
             condition("ReplicasReady", "Unknown", "", None),
         ),
         "events": (Event.normal("Scheduled", "placed"), Event.warning("Short", "1 short")),
@@ -374,7 +374,7 @@ def test_response_carries_everything_the_composer_wants() -> None:
     assert (first.type, first.status, first.reason, first.message) == (
         "ReplicasScheduled",
         fnv1.STATUS_CONDITION_TRUE,
-        "AllReplicasScheduled",
+        "ReplicasCreated",
         "2 of 2",
     )
     assert first.target == fnv1.TARGET_COMPOSITE_AND_CLAIM

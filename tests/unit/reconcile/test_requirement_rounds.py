@@ -68,7 +68,7 @@ def test_scaling_up_widens_to_the_fleet_and_places_in_one_reconcile() -> None:
     # placement is what is written, not a hold from alternating until the rounds run out.
     assert engine.composer_calls - calls == 2 < MAX_REQUIREMENT_ROUNDS
     assert not plan.composition.held
-    assert scheduled(plan.composition) == ("True", "AllReplicasScheduled")
+    assert scheduled(plan.composition) == ("True", "ReplicasCreated")
     assert len([m for m, _ in plan.applies if m["kind"] == "ModelReplica"]) == 2
     # It keeps the fleet while the replica it placed does not exist yet ...
     assert requirement_keys(engine) == [REQUIRE_CLUSTERS, REQUIRE_REPLICAS]
@@ -98,7 +98,7 @@ def test_a_scale_up_never_reports_resolving_the_fleet() -> None:
     assert simulation.failure is None
     assert len(simulation.placements()) == 2
     assert written, "the deployment's status was never written"
-    assert all(reason == "AllReplicasScheduled" for _status, reason in written), written
+    assert all(reason == "ReplicasCreated" for _status, reason in written), written
 
 
 def test_a_deployment_placing_for_the_first_time_keeps_the_fleet() -> None:
@@ -109,7 +109,7 @@ def test_a_deployment_placing_for_the_first_time_keeps_the_fleet() -> None:
     plan = engine.plan(KEY)
     assert plan is not None
     assert plan.composition is not None
-    assert scheduled(plan.composition) == ("True", "AllReplicasScheduled")
+    assert scheduled(plan.composition) == ("True", "ReplicasCreated")
     # Nothing observed yet: the fleet stays required until its replicas exist.
     assert requirement_keys(engine) == [REQUIRE_CLUSTERS, REQUIRE_REPLICAS]
 

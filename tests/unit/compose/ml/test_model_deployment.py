@@ -376,10 +376,10 @@ def test_all_scheduled_and_all_ready() -> None:
     fresh = compose(first)
     assert cond(fresh, SCHEDULED) == (
         "True",
-        "AllReplicasScheduled",
+        "ReplicasCreated",
         "2/2 replicas scheduled on 2 clusters",
     )
-    assert cond(fresh, READY) == ("False", "ReplicasStarting", "0 of 2 ready")
+    assert cond(fresh, READY) == ("False", "ModelStarting", "0 of 2 ready")
     assert fresh.ready is None
     settled = compose(deployment_next_pass(first, fresh, ready=True))
     assert cond(settled, READY) == ("True", "AllReplicasReady", "2 of 2 ready")
@@ -398,7 +398,7 @@ def test_a_partial_shortfall_is_insufficient_capacity_on_every_pass() -> None:
     assert ("Warning", "InsufficientCapacity") in events(fresh)
     running = compose(deployment_next_pass(first, fresh, ready=True))
     assert cond(running, SCHEDULED)[:2] == ("False", "InsufficientCapacity")
-    assert cond(running, READY) == ("False", "ReplicasStarting", "1 of 3 ready")
+    assert cond(running, READY) == ("False", "ModelStarting", "1 of 3 ready")
     assert running.status == {"replicas": {"total": 1, "ready": 1}}
 
 
@@ -620,7 +620,7 @@ def test_a_settled_deployment_needs_only_its_own_part_of_the_fleet_and_widens_to
         },
     )
     placed = compose(with_fleet)
-    assert cond(placed, SCHEDULED)[:2] == ("True", "AllReplicasScheduled")
+    assert cond(placed, SCHEDULED)[:2] == ("True", "ReplicasCreated")
     assert len([k for k in keys(placed) if k.startswith("replica-")]) == 3
 
 
