@@ -38,9 +38,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import attrs
-import yaml
 
 from modelplane_core.api.errors import FieldError, ValidationError, index_path, join_path
+from modelplane_core.api.yamlio import YamlSyntaxError, parse_documents
 from modelplane_core.simulation.events import (
     Apply,
     Delete,
@@ -100,13 +100,19 @@ def format_time(seconds: float) -> str:
 
 def parse_scenario(text: str) -> Scenario:
     """Parse a scenario document; raise :class:`ScenarioError` listing every problem."""
+    # The manifests' strict reader: duplicate keys, values JSON cannot hold, runaway
+    # nesting and alias expansion are errors with a position, never a silent last-wins.
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ScenarioError([FieldError("", f"{where}not valid YAML: {exc}")]) from exc
-    return scenario_from_dict(data)
+        documents = parse_documents(text)
+    except YamlSyntaxError as exc:
+        where = f"line {exc.line}, column {exc.column}: " if exc.line is not None else ""
+        message = f"{where}not valid YAML: {exc.problem}"
+        raise ScenarioError([FieldError(exc.path or "", message)]) from exc
+    if len(documents) > 1:
+        raise ScenarioError(
+            [FieldError("", f"a scenario is one YAML document; found {len(documents)}")]
+        )
+    return scenario_from_dict(documents[0].data if documents else None)
 
 
 def scenario_from_dict(data: object) -> Scenario:
@@ -184,8 +190,8 @@ def _timing(raw: object, problems: list[FieldError]) -> Timing:
 def _manifests(raw: object, path: str, problems: list[FieldError]) -> list[Mapping[str, Any]]:
     if isinstance(raw, str):
         try:
-            raw = [d for d in yaml.safe_load_all(raw) if d is not None]
-        except yaml.YAMLError as exc:
+            raw = [document.data for document in parse_documents(raw)]
+        except YamlSyntaxError as exc:
             problems.append(FieldError(path, f"not valid YAML: {exc}"))
             return []
     if isinstance(raw, Mapping):

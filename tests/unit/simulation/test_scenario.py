@@ -196,3 +196,11 @@ def test_times_print_as_hours_minutes_seconds() -> None:
         "1h30m30s",
         "25h01m01s",
     ]
+
+
+def test_a_duplicate_key_in_a_scenario_is_an_error_with_its_line() -> None:
+    text = "name: twice\nname: again\nobjects: []\n"
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario(text)
+    assert "duplicate key" in str(raised.value)
+    assert "line 2" in str(raised.value)
