@@ -24,11 +24,7 @@ from typing import Any, Final
 from modelplane_core.api.errors import FieldError
 from modelplane_core.api.infrastructure import AKSClusterSpec, AKSNetworking, AKSNodePool
 from modelplane_core.api.meta import LABEL_POOL
-from modelplane_core.compose.platform.managed_resources import (
-    NO_LATE_INITIALIZE,
-    managed,
-    sibling,
-)
+from modelplane_core.compose.platform.managed_resources import managed, sibling
 
 AZURE: Final = "azure.m.upbound.io/v1beta1"
 NETWORK: Final = "network.azure.m.upbound.io/v1beta1"
@@ -235,7 +231,6 @@ def node_pool(spec: AKSClusterSpec, namespace: str, pool: AKSNodePool) -> dict[s
         namespace=namespace,
         for_provider=for_provider,
         init_provider=init,
-        management_policies=NO_LATE_INITIALIZE if init is not None else None,
     )
     manifest["metadata"]["annotations"] = {EXTERNAL_NAME: pool.name}
     return manifest

@@ -18,11 +18,7 @@ from typing import Any, Final
 from modelplane_core.api.infrastructure import EKSClusterSpec, EKSNodePool
 from modelplane_core.api.meta import LABEL_POOL
 from modelplane_core.compose.platform.eks_network import EC2, Zone
-from modelplane_core.compose.platform.managed_resources import (
-    NO_LATE_INITIALIZE,
-    managed,
-    sibling,
-)
+from modelplane_core.compose.platform.managed_resources import managed, sibling
 
 EKS: Final = "eks.aws.m.upbound.io/v1beta1"
 IAM: Final = "iam.aws.m.upbound.io/v1beta1"
@@ -326,7 +322,6 @@ def node_group(
         namespace=namespace,
         for_provider=for_provider,
         init_provider={"scalingConfig": {"desiredSize": pool.node_count}},
-        management_policies=NO_LATE_INITIALIZE,
     )
 
 

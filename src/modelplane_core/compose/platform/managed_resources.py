@@ -35,9 +35,14 @@ def managed(
     labels: Mapping[str, str] | None = None,
     connection_secret: str | None = None,
     init_provider: Mapping[str, Any] | None = None,
-    management_policies: Sequence[str] | None = None,
     provider_config: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """A managed resource of the composite's namespace, with the default credentials.
+
+    ``init_provider`` fields are set at creation only (a pool's node count, which an
+    autoscaler then owns): the resource is managed without ``LateInitialize``, or
+    the provider would copy the cloud's value into ``forProvider`` and enforce it.
+    """
     metadata: dict[str, Any] = {"namespace": namespace}
     if name is not None:
         metadata["name"] = name
@@ -49,8 +54,7 @@ def managed(
     }
     if init_provider is not None:
         spec["initProvider"] = dict(init_provider)
-    if management_policies is not None:
-        spec["managementPolicies"] = list(management_policies)
+        spec["managementPolicies"] = list(NO_LATE_INITIALIZE)
     if connection_secret is not None:
         spec["writeConnectionSecretToRef"] = {"name": connection_secret}
     return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}

@@ -21,11 +21,7 @@ from typing import Any, Final
 
 from modelplane_core.api.infrastructure import VultrClusterSpec, VultrNodePool
 from modelplane_core.api.meta import LABEL_POOL
-from modelplane_core.compose.platform.managed_resources import (
-    NO_LATE_INITIALIZE,
-    managed,
-    sibling,
-)
+from modelplane_core.compose.platform.managed_resources import managed, sibling
 
 VKE: Final = "vke.vultr.m.upbound.io/v1beta1"
 LABEL_GPU: Final = "modelplane.ai/gpu"
@@ -96,5 +92,4 @@ def node_pool(namespace: str, pool: VultrNodePool) -> dict[str, Any]:
         namespace=namespace,
         for_provider=for_provider,
         init_provider=init,
-        management_policies=NO_LATE_INITIALIZE if init is not None else None,
     )
